@@ -1,0 +1,87 @@
+//! Alerting rules (principle P1: an alert is done when a human acknowledged it): which events
+//! page whom, and the escalation ladder that repeats until someone acknowledges or the problem
+//! resolves. Pure rules; the dispatcher in `belfry-notify` runs them against the clock.
+
+pub mod ack;
+mod escalation;
+mod event;
+mod outbox;
+
+use serde::{Deserialize, Serialize};
+
+pub use escalation::{Alert, Backoff, DueStep, Escalation, EscalationStep, Renotify};
+pub use event::{Event, EventKind};
+pub use outbox::{Delivery, DeliveryStatus, Outcome, RetryPolicy};
+
+use crate::monitor::MonitorId;
+
+/// `alerts:` — an event that matches starts its own escalation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRule {
+    /// Monitor id patterns (`*` wildcard); empty matches every monitor.
+    pub monitors: Vec<String>,
+    /// Component ids; empty matches every component.
+    pub components: Vec<MonitorId>,
+    /// Event kinds; empty matches `down` and `up`.
+    pub events: Vec<EventKind>,
+    /// The escalation policy id.
+    pub escalation: String,
+}
+
+impl AlertRule {
+    pub fn matches(&self, event: &Event) -> bool {
+        let kind_ok = if self.events.is_empty() {
+            matches!(event.kind, EventKind::Down | EventKind::Up)
+        } else {
+            // A missed heartbeat is an outage: rules for `down` take it too.
+            self.events.contains(&event.kind)
+                || (event.kind == EventKind::HeartbeatMissed && self.events.contains(&EventKind::Down))
+        };
+        // `*` also takes events about no monitor (incidents opened by a person).
+        let monitor_ok = self.monitors.is_empty()
+            || self.monitors.iter().any(|p| p == "*")
+            || event.monitor.as_ref().is_some_and(|m| self.monitors.iter().any(|p| wildcard(p, m.as_str())));
+        let component_ok = self.components.is_empty()
+            || event.component.as_ref().is_some_and(|c| self.components.contains(c));
+        kind_ok && monitor_ok && component_ok
+    }
+}
+
+/// `*` matches any run of characters; everything else literally.
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `channels`, `escalations` and `alerts` of the config, as the dispatcher uses them.
+#[derive(Debug, Clone, Default)]
+pub struct Alerting {
+    pub channels: Vec<crate::channel::ChannelSpec>,
+    pub escalations: Vec<Escalation>,
+    pub rules: Vec<AlertRule>,
+    /// `subscribers:`; `None` when the page takes no subscriptions.
+    pub subscribers: Option<crate::subscriber::SubscriberSettings>,
+}
+
+impl Alerting {
+    pub fn escalation(&self, id: &str) -> Option<&Escalation> {
+        self.escalations.iter().find(|e| e.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::monitor::MonitorId;
+
+fn mins(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
+
+fn at(s: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + s).unwrap()
+}
+
+fn ladder(repeat: u32, renotify: Option<Renotify>) -> Escalation {
+    Escalation {
+        id: "default".into(),
+        repeat,
+        steps: vec![
+            EscalationStep { after: mins(0), notify: vec!["ops-hook".into(), "ops-mail".into()] },
+            EscalationStep { after: mins(10), notify: vec!["backup-ntfy".into()] },
+        ],
+        round: None,
+        renotify,
+    }
+}
+
+fn event(kind: EventKind) -> Event {
+    Event {
+        kind,
+        at: at(0),
+        monitor: Some(MonitorId::parse("api-http").unwrap()),
+        component: Some(MonitorId::parse("api").unwrap()),
+        incident: None,
+        title: "Internal API is down".into(),
+        reason: Some("[STATUS] (503) == 200".into()),
+        failing_conditions: vec!["[STATUS] (503) == 200".into()],
+    }
+}
+
+fn offsets(e: &Escalation, n: u32) -> Vec<u64> {
+    (0..n).filter_map(|i| e.nth(i)).map(|d| d.offset.as_secs() / 60).collect()
+}
+
+#[test]
+fn the_ladder_repeats_with_a_round_of_last_after_plus_last_gap() {
+    let e = ladder(2, None);
+    assert_eq!(e.round_length(), mins(20));
+    assert_eq!(offsets(&e, 10), [0, 10, 20, 30]);
+    assert_eq!(e.nth(1).unwrap().channels, ["backup-ntfy"]);
+}
+
+#[test]
+fn renotify_backs_off() {
+    let r = |backoff| Some(Renotify { every: mins(5), backoff, max: mins(60) });
+    assert_eq!(offsets(&ladder(1, r(Backoff::None)), 6), [0, 10, 15, 20, 25, 30]);
+    assert_eq!(offsets(&ladder(1, r(Backoff::Linear)), 6), [0, 10, 15, 25, 40, 60]);
+    assert_eq!(offsets(&ladder(1, r(Backoff::Exponential)), 7), [0, 10, 15, 25, 45, 85, 145]);
+}
+
+#[test]
+fn an_alert_fires_due_steps_and_stops_on_acknowledgement() {
+    let e = ladder(2, None);
+    let mut alert = Alert::open("a1".into(), &e, event(EventKind::Down), at(0));
+    assert_eq!(alert.next_at, Some(at(0)));
+    let first = alert.take_due(&e, at(0));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].channels, ["ops-hook", "ops-mail"]);
+    assert_eq!(alert.next_at, Some(at(600)));
+    assert!(alert.take_due(&e, at(599)).is_empty());
+    // A late dispatcher catches up with everything due, in order.
+    let late = alert.take_due(&e, at(1200));
+    assert_eq!(late.iter().map(|d| (d.round, d.step)).collect::<Vec<_>>(), [(0, 1), (1, 0)]);
+    assert!(alert.acknowledge("alice", at(1300)));
+    assert!(alert.take_due(&e, at(99_999)).is_empty());
+    assert_eq!(alert.next_at, None);
+    assert!(!alert.acknowledge("bob", at(1400)), "acknowledged once");
+}
+
+#[test]
+fn the_schedule_ends_without_renotify_and_notices_go_once() {
+    let e = ladder(1, None);
+    let mut alert = Alert::open("a1".into(), &e, event(EventKind::Down), at(0));
+    assert_eq!(alert.take_due(&e, at(100_000)).len(), 2);
+    assert_eq!(alert.next_at, None);
+    let mut notice = Alert::open("a2".into(), &e, event(EventKind::Up), at(0));
+    assert_eq!(notice.take_due(&e, at(100_000)).len(), 1);
+    assert_eq!(notice.next_at, None);
+}
+
+#[test]
+fn rules_match_kinds_monitors_and_components() {
+    let rule = |monitors: &[&str], events: &[EventKind]| AlertRule {
+        monitors: monitors.iter().map(|m| m.to_string()).collect(),
+        components: vec![],
+        events: events.to_vec(),
+        escalation: "default".into(),
+    };
+    let down = event(EventKind::Down);
+    assert!(rule(&["*"], &[EventKind::Down, EventKind::Up]).matches(&down));
+    assert!(rule(&["api-*"], &[]).matches(&down));
+    assert!(!rule(&["db-*"], &[]).matches(&down));
+    assert!(!rule(&["*"], &[EventKind::Up]).matches(&down));
+    assert!(!rule(&[], &[]).matches(&event(EventKind::CertificateExpiring)), "default kinds are down and up");
+    assert_eq!(EventKind::matching("incident_*").len(), 3);
+    assert!(wildcard("a*b*c", "axxbyyc") && !wildcard("a*b*c", "axxc") && wildcard("*", ""));
+}

@@ -1,0 +1,465 @@
+//! The alert dispatcher: routes new transitions to alerts by the rules, escalates active alerts
+//! on the clock, warns ahead of certificate expiry, tells status page subscribers about
+//! incidents and maintenance, and delivers the outbox with retries.
+//! Every step is durable: routing and escalation write alerts, queued deliveries and the
+//! transition cursor in one transaction, so a crash repeats nothing and loses nothing.
+//! [`Dispatcher::drain_once`] is the single step; the server calls it every second.
+
+mod incidents;
+mod message;
+mod subscribers;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use belfry_core::alert::{Alert, Delivery, DueStep, Event, EventKind, Outcome, RetryPolicy, ack};
+use belfry_core::incident::{TimelineEntry, TimelineKind};
+use belfry_core::store::{IncidentFilter, Storage, TransitionCursor};
+use belfry_core::{Catalog, MonitorId, MonitorState, Runtime, StoreError};
+use jiff::Timestamp;
+
+use crate::{HttpClient, Notifier, NotifyError, build};
+use message::Links;
+
+/// The store cursor of the transitions the dispatcher has routed.
+pub const CURSOR: &str = "alerting";
+/// Certificates are warned about this long before they expire.
+pub const CERTIFICATE_WARNING: Duration = Duration::from_secs(14 * 86_400);
+
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// Secret key of acknowledge links.
+    pub ack_key: Vec<u8>,
+    /// How long an acknowledge link works.
+    pub ack_ttl: Duration,
+    pub retry: RetryPolicy,
+    /// One send attempt gives up after this.
+    pub send_timeout: Duration,
+    /// Deliveries attempted per step, at most.
+    pub batch: u32,
+}
+
+impl DispatcherConfig {
+    pub fn new(ack_key: Vec<u8>) -> Self {
+        Self {
+            ack_key,
+            ack_ttl: Duration::from_secs(7 * 86_400),
+            retry: RetryPolicy::default(),
+            send_timeout: Duration::from_secs(15),
+            batch: 100,
+        }
+    }
+}
+
+/// What one step did (for logs and tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    pub alerts_opened: usize,
+    pub queued: usize,
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// The notifiers built for one catalog, by channel id.
+type NotifierCache = (Arc<Catalog>, HashMap<String, Arc<dyn Notifier>>);
+
+pub struct Dispatcher {
+    storage: Arc<dyn Storage>,
+    runtime: Arc<dyn Runtime>,
+    http: HttpClient,
+    config: DispatcherConfig,
+    /// Notifiers built for the catalog they came from (rebuilt when the config is reloaded).
+    notifiers: Mutex<Option<NotifierCache>>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        runtime: Arc<dyn Runtime>,
+        http: HttpClient,
+        config: DispatcherConfig,
+    ) -> Self {
+        Self { storage, runtime, http, config, notifiers: Mutex::new(None) }
+    }
+
+    /// One full step at `now`.
+    pub async fn drain_once(&self, now: Timestamp) -> Result<DrainReport, StoreError> {
+        let catalog = self.runtime.catalog();
+        let mut report = DrainReport::default();
+        self.route(&catalog, now, &mut report).await?;
+        self.escalate(&catalog, now, &mut report).await?;
+        self.certificates(&catalog, now, &mut report).await?;
+        self.incident_events(&catalog, now, &mut report).await?;
+        report.queued += subscribers::announce(self.storage.as_ref(), &catalog, now).await?;
+        self.deliver(&catalog, now, &mut report).await?;
+        Ok(report)
+    }
+
+    fn links(&self, catalog: &Catalog, alert: &Alert, now: Timestamp) -> Links {
+        let expires = now.checked_add(self.config.ack_ttl).unwrap_or(Timestamp::MAX);
+        Links {
+            public_url: catalog.page.public_url.clone(),
+            ack_token: Some(ack::sign(&self.config.ack_key, &alert.id, expires)),
+        }
+    }
+
+    fn queue(
+        &self,
+        catalog: &Catalog,
+        alert: &Alert,
+        steps: &[DueStep],
+        now: Timestamp,
+        out: &mut Vec<Delivery>,
+    ) {
+        let links = self.links(catalog, alert, now);
+        for step in steps {
+            for channel in &step.channels {
+                let key = format!("{}:{}:{channel}", alert.id, step.index);
+                let message = message::build(alert, catalog, key, false, &links);
+                out.push(message::delivery(alert, channel, message, now));
+            }
+        }
+    }
+
+    /// New transitions → events → alerts by the rules; recoveries resolve open alerts.
+    async fn route(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        let Some(cursor) = self.storage.cursor(CURSOR).await?.as_deref().and_then(TransitionCursor::decode)
+        else {
+            // First start: alerts begin with what happens from now on.
+            self.storage.set_cursor(CURSOR, &TransitionCursor::at(now).encode()).await?;
+            return Ok(());
+        };
+        let pending = cursor.pending(self.storage.as_ref()).await?;
+        let Some(last) = pending.last() else { return Ok(()) };
+        let mut alerts: Vec<(Alert, bool)> =
+            self.storage.active_alerts().await?.into_iter().map(|a| (a, false)).collect();
+        let mut touched = HashSet::new();
+        let mut deliveries = vec![];
+        let states = self.runtime.states();
+        for t in &pending {
+            let Some(spec) = catalog.monitor(t.monitor.as_str()) else { continue };
+            let Some(event) = Event::from_transition(t, spec) else { continue };
+            if !event.kind.is_problem() {
+                self.resolve_subject(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now);
+            }
+            // One host outage must not page thirty times: a child of a down parent is grouped
+            // under the parent's alert.
+            let down_parent = spec
+                .depends_on
+                .iter()
+                .find(|p| states.iter().any(|s| &s.monitor == *p && s.state == MonitorState::Down));
+            if let (Some(parent), true) = (down_parent, event.kind.is_problem()) {
+                self.note_grouped(spec.id.as_str(), parent.as_str(), &event).await?;
+                continue;
+            }
+            self.open_alerts(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now);
+        }
+        let opened: Vec<Alert> = alerts
+            .iter()
+            .filter(|(a, new)| *new && touched.contains(&a.id))
+            .map(|(a, _)| a.clone())
+            .collect();
+        let changed: Vec<Alert> = alerts
+            .iter()
+            .filter(|(a, new)| !*new && touched.contains(&a.id))
+            .map(|(a, _)| a.clone())
+            .collect();
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
+        let position = TransitionCursor::of(last).encode();
+        self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
+        self.record_on_incidents(&deliveries).await
+    }
+
+    /// Puts "alert sent" facts on the open incident of each delivery's monitor (principle P6:
+    /// the postmortem timeline comes from recorded facts, alerts included).
+    async fn record_on_incidents(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        let mut entries = vec![];
+        for d in deliveries {
+            let Some(monitor) = d.message.monitor.as_ref() else { continue };
+            let filter = IncidentFilter {
+                unresolved_only: true,
+                include_drafts: true,
+                auto_monitor: Some(monitor.id.clone()),
+                limit: 1,
+                ..IncidentFilter::default()
+            };
+            let Some(incident) = self.storage.incidents(&filter).await?.into_iter().next() else { continue };
+            let what = if d.message.is_resolution() { "Resolution sent" } else { "Alert sent" };
+            let text = format!("{what} to {} ({})", d.channel, d.message.event.as_str());
+            entries.push(
+                TimelineEntry::new(&incident.id, d.created_at, TimelineKind::AlertSent, text, "belfry")
+                    .with_data(serde_json::json!({"delivery": d.id, "alert": d.alert, "channel": d.channel})),
+            );
+        }
+        if entries.is_empty() { Ok(()) } else { self.storage.append_timeline(&entries).await }
+    }
+
+    /// Records on the parent's open incident (if any) that a child's outage was grouped under it.
+    async fn note_grouped(&self, child: &str, parent: &str, event: &Event) -> Result<(), StoreError> {
+        tracing::info!(monitor.id = %child, parent, "outage grouped under the parent's alert");
+        let filter = IncidentFilter {
+            unresolved_only: true,
+            include_drafts: true,
+            auto_monitor: MonitorId::parse(parent).ok(),
+            limit: 1,
+            ..IncidentFilter::default()
+        };
+        if let Some(incident) = self.storage.incidents(&filter).await?.into_iter().next() {
+            let text = format!("{child} went down while {parent} is down: grouped under {parent}'s alert");
+            let entry = TimelineEntry::new(&incident.id, event.at, TimelineKind::Monitor, text, "belfry");
+            self.storage.append_timeline(&[entry]).await?;
+        }
+        Ok(())
+    }
+
+    fn open_alerts(
+        &self,
+        catalog: &Catalog,
+        event: &Event,
+        alerts: &mut Vec<(Alert, bool)>,
+        touched: &mut HashSet<String>,
+        deliveries: &mut Vec<Delivery>,
+        now: Timestamp,
+    ) {
+        for (i, rule) in catalog.alerting.rules.iter().enumerate() {
+            if !rule.matches(event) {
+                continue;
+            }
+            let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
+            // Deterministic: the same event routed again (after a crash) is the same alert.
+            let id = format!(
+                "{}-{}-{}-{i}",
+                event.kind.as_str(),
+                event.subject().replace(':', "-"),
+                event.at.as_millisecond()
+            );
+            if alerts.iter().any(|(a, _)| a.id == id) {
+                continue;
+            }
+            let mut alert = Alert::open(id, escalation, event.clone(), event.at);
+            let due = alert.take_due(escalation, now);
+            self.queue(catalog, &alert, &due, now, deliveries);
+            touched.insert(alert.id.clone());
+            alerts.push((alert, true));
+        }
+    }
+
+    /// A recovery resolves the problem alerts of its subject and tells the channels that were
+    /// paged (so PagerDuty and Opsgenie close their incident).
+    fn resolve_subject(
+        &self,
+        catalog: &Catalog,
+        event: &Event,
+        alerts: &mut [(Alert, bool)],
+        touched: &mut HashSet<String>,
+        deliveries: &mut Vec<Delivery>,
+        now: Timestamp,
+    ) {
+        let subject = event.subject();
+        for (alert, _) in alerts.iter_mut().filter(|(a, _)| a.subject == subject && a.event.kind.is_problem())
+        {
+            if !alert.resolve(event.at) {
+                continue;
+            }
+            touched.insert(alert.id.clone());
+            let Some(escalation) = catalog.alerting.escalation(&alert.escalation) else { continue };
+            let notified: HashSet<String> =
+                (0..alert.fired).filter_map(|n| escalation.nth(n)).flat_map(|s| s.channels).collect();
+            let links = Links { public_url: None, ack_token: None };
+            for channel in notified {
+                let key = format!("{}:resolved:{channel}", alert.id);
+                let message = message::build(alert, catalog, key, true, &links);
+                deliveries.push(message::delivery(alert, &channel, message, now));
+            }
+        }
+    }
+
+    /// Active alerts whose next step is due; held while their monitor is in maintenance.
+    async fn escalate(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        let states = self.runtime.states();
+        let in_maintenance = |a: &Alert| {
+            a.event.monitor.as_ref().is_some_and(|m| {
+                states.iter().any(|s| &s.monitor == m && s.state == MonitorState::Maintenance)
+            })
+        };
+        let mut changed = vec![];
+        let mut deliveries = vec![];
+        for mut alert in self.storage.active_alerts().await? {
+            if alert.next_at.is_none_or(|at| at > now) || in_maintenance(&alert) {
+                continue;
+            }
+            let Some(escalation) = catalog.alerting.escalation(&alert.escalation).cloned() else { continue };
+            let due = alert.take_due(&escalation, now);
+            self.queue(catalog, &alert, &due, now, &mut deliveries);
+            changed.push(alert);
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        report.queued += deliveries.len();
+        match self.storage.route(&[], &changed, &deliveries, None).await {
+            // Acknowledged meanwhile: the next step sees the new state.
+            Err(StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => self.record_on_incidents(&deliveries).await,
+        }
+    }
+
+    /// Incident created/updated/resolved events for the rules that ask for them.
+    async fn incident_events(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        let (mut opened, position) = incidents::events(self.storage.as_ref(), catalog, now).await?;
+        let mut deliveries = vec![];
+        for alert in &mut opened {
+            let Some(escalation) = catalog.alerting.escalation(&alert.escalation).cloned() else { continue };
+            let due = alert.take_due(&escalation, now);
+            self.queue(catalog, alert, &due, now, &mut deliveries);
+        }
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
+        self.storage.route(&opened, &[], &deliveries, Some((incidents::CURSOR, &position))).await
+    }
+
+    /// Warns once per certificate (by its expiry) that is within [`CERTIFICATE_WARNING`].
+    async fn certificates(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        if !catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::CertificateExpiring)) {
+            return Ok(());
+        }
+        let mut opened = vec![];
+        let mut deliveries = vec![];
+        for result in self.storage.latest_results().await? {
+            let Some(spec) = catalog.monitor(result.monitor.as_str()) else { continue };
+            let Some(not_after) = result.values.get("certificate").and_then(|c| c["not_after"].as_str())
+            else {
+                continue;
+            };
+            let Ok(not_after) = not_after.parse::<Timestamp>() else { continue };
+            let left: Duration = not_after.duration_since(now).try_into().unwrap_or(Duration::ZERO);
+            if left > CERTIFICATE_WARNING {
+                continue;
+            }
+            let days = left.as_secs() / 86_400;
+            let event = Event {
+                kind: EventKind::CertificateExpiring,
+                at: Timestamp::from_second(not_after.as_second()).unwrap_or(now),
+                monitor: Some(spec.id.clone()),
+                component: spec.component.clone(),
+                incident: None,
+                title: format!("{}: TLS certificate expires in {days} days", spec.name),
+                reason: Some(format!("the certificate is valid until {not_after}")),
+                failing_conditions: vec![],
+            };
+            for (i, rule) in catalog.alerting.rules.iter().enumerate() {
+                if !rule.matches(&event) {
+                    continue;
+                }
+                let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
+                let id = format!("cert-{}-{}-{i}", spec.id, not_after.as_second());
+                if self.storage.alert(&id).await?.is_some() {
+                    continue;
+                }
+                let mut alert = Alert::open(id, escalation, event.clone(), now);
+                let due = alert.take_due(escalation, now);
+                self.queue(catalog, &alert, &due, now, &mut deliveries);
+                opened.push(alert);
+            }
+        }
+        if opened.is_empty() {
+            return Ok(());
+        }
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
+        self.storage.route(&opened, &[], &deliveries, None).await
+    }
+
+    fn notifier(&self, catalog: &Arc<Catalog>, channel: &str) -> Option<Arc<dyn Notifier>> {
+        let mut cache = self.notifiers.lock().unwrap_or_else(|e| e.into_inner());
+        let stale = cache.as_ref().is_none_or(|(built_for, _)| !Arc::ptr_eq(built_for, catalog));
+        if stale {
+            let built = catalog
+                .alerting
+                .channels
+                .iter()
+                .map(|spec| (spec.id.to_string(), Arc::from(build(spec, &self.http))))
+                .collect();
+            *cache = Some((catalog.clone(), built));
+        }
+        cache.as_ref().and_then(|(_, map)| map.get(channel).cloned())
+    }
+
+    /// Sends what is due in the outbox; each outcome is stored before the next send.
+    async fn deliver(
+        &self,
+        catalog: &Arc<Catalog>,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        for mut delivery in self.storage.due_deliveries(now, self.config.batch).await? {
+            let notifier = match belfry_core::subscriber::subscriber_of_channel(&delivery.channel) {
+                Some(id) => match self.storage.subscriber(id).await? {
+                    None => Err("the subscriber has unsubscribed".to_owned()),
+                    Some(s) => subscribers::notifier(catalog, &self.http, &s, &delivery.message),
+                },
+                None => self
+                    .notifier(catalog, &delivery.channel)
+                    .ok_or_else(|| format!("channel `{}` is not configured", delivery.channel)),
+            };
+            let outcome = match notifier {
+                Err(why) => Outcome::Permanent(why),
+                Ok(notifier) => {
+                    match tokio::time::timeout(self.config.send_timeout, notifier.send(&delivery.message))
+                        .await
+                    {
+                        Ok(Ok(())) => Outcome::Sent,
+                        Ok(Err(NotifyError::Transient(e))) => Outcome::Transient(e),
+                        Ok(Err(NotifyError::Permanent(e))) => Outcome::Permanent(e),
+                        Err(_) => {
+                            Outcome::Transient(format!("no answer within {:?}", self.config.send_timeout))
+                        }
+                    }
+                }
+            };
+            match &outcome {
+                Outcome::Sent => report.sent += 1,
+                Outcome::Transient(e) | Outcome::Permanent(e) => {
+                    report.failed += 1;
+                    tracing::warn!(channel.id = %delivery.channel, error = %e, attempt = delivery.attempts + 1, "notification not delivered");
+                }
+            }
+            delivery.record(outcome, &self.config.retry, now, jitter(&delivery.id, delivery.attempts));
+            self.storage.save_delivery(&delivery).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A deterministic spread in `[0, 1)` per delivery and attempt (no global RNG needed).
+fn jitter(id: &str, attempt: u32) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(attempt);
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % 10_000) as f64 / 10_000.0
+}

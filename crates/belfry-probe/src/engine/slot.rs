@@ -1,0 +1,152 @@
+//! One monitor's place in the engine: its spec, policy memory, schedule and evidence.
+
+use std::sync::Arc;
+
+use belfry_core::{CheckResult, CheckSpec, MonitorSpec, MonitorState, PolicyState, Transition};
+use jiff::Timestamp;
+
+use super::heartbeat::{self, Ping};
+use super::schedule::next_slot;
+
+/// Results kept as evidence for the next transition, at most.
+const EVIDENCE: usize = 5;
+
+pub(super) struct Slot {
+    pub spec: Arc<MonitorSpec>,
+    pub policy: PolicyState,
+    /// The state as last written to the store: what readers are shown, so nothing is reported
+    /// that a `kill -9` could take back.
+    pub shown: Shown,
+    pub next_due: Timestamp,
+    /// A check of this monitor is in flight; it is never run twice at once.
+    pub running: bool,
+    /// The policy memory changed in a way worth persisting.
+    pub dirty: bool,
+    /// Recent results while the monitor is not plainly healthy (empty when up and passing).
+    recent: Vec<CheckResult>,
+    ping: Option<Ping>,
+    watching_since: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shown {
+    pub state: MonitorState,
+    pub since: Timestamp,
+    pub flapping: bool,
+}
+
+impl Shown {
+    pub fn of(policy: &PolicyState) -> Self {
+        Self { state: policy.state, since: policy.since, flapping: policy.flapping }
+    }
+}
+
+impl Slot {
+    pub fn new(spec: Arc<MonitorSpec>, now: Timestamp) -> Self {
+        let next_due = next_slot(spec.id.as_str(), spec.interval, now);
+        Self {
+            spec,
+            policy: PolicyState::new(MonitorState::Up, now),
+            shown: Shown { state: MonitorState::Up, since: now, flapping: false },
+            next_due,
+            running: false,
+            dirty: false,
+            recent: vec![],
+            ping: None,
+            watching_since: now,
+        }
+    }
+
+    /// Takes a changed spec on reload; returns a transition if paused/unpaused.
+    pub fn respec(&mut self, spec: Arc<MonitorSpec>, now: Timestamp) -> Option<Transition> {
+        if spec.interval != self.spec.interval {
+            self.next_due = next_slot(spec.id.as_str(), spec.interval, now);
+        }
+        self.spec = spec;
+        self.apply_pause(now)
+    }
+
+    /// Moves in or out of `paused` to match the spec.
+    pub fn apply_pause(&mut self, now: Timestamp) -> Option<Transition> {
+        let to = match (self.spec.paused, self.policy.state == MonitorState::Paused) {
+            (true, false) => MonitorState::Paused,
+            (false, true) => MonitorState::Up,
+            _ => return None,
+        };
+        self.dirty = true;
+        self.recent.clear();
+        if to == MonitorState::Up {
+            self.watching_since = now;
+        }
+        self.policy.force(&self.spec.id, to, now)
+    }
+
+    /// Moves in or out of `maintenance`; a paused monitor stays paused.
+    pub fn set_maintenance(&mut self, on: bool, now: Timestamp) -> Option<Transition> {
+        if self.policy.state == MonitorState::Paused {
+            return None;
+        }
+        let to = match (on, self.policy.state == MonitorState::Maintenance) {
+            (true, false) => MonitorState::Maintenance,
+            (false, true) => MonitorState::Up,
+            _ => return None,
+        };
+        self.dirty = true;
+        self.recent = Vec::new();
+        self.policy.force(&self.spec.id, to, now)
+    }
+
+    pub fn heartbeat_token(&self) -> Option<&str> {
+        match &self.spec.check {
+            CheckSpec::Heartbeat(h) => Some(h.token.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Records a ping and returns the result it makes.
+    pub fn ping(&mut self, region: &str, now: Timestamp, down: Option<String>) -> CheckResult {
+        let ping = Ping { at: now, down };
+        let obs = heartbeat::observe_ping(&ping);
+        self.ping = Some(ping);
+        self.judge(region, now, &obs)
+    }
+
+    /// The periodic "is it still in time" result of a heartbeat monitor.
+    pub fn heartbeat_expiry(&self, region: &str, now: Timestamp) -> CheckResult {
+        let CheckSpec::Heartbeat(spec) = &self.spec.check else {
+            unreachable!("heartbeat_expiry is only called for heartbeat monitors")
+        };
+        // Pings are not persisted: after a restart the pinger gets one full period.
+        let obs = heartbeat::observe_expiry(spec, self.ping.as_ref(), self.watching_since, now);
+        self.judge(region, now, &obs)
+    }
+
+    fn judge(&self, region: &str, now: Timestamp, obs: &belfry_core::Observation) -> CheckResult {
+        CheckResult::judge(
+            self.spec.id.clone(),
+            region,
+            now,
+            obs,
+            &self.spec.conditions,
+            &self.spec.degraded_when,
+        )
+    }
+
+    /// Feeds a finished result through the policy.
+    pub fn observe(&mut self, result: &CheckResult) -> Option<Transition> {
+        let was_unsettled = !self.recent.is_empty();
+        // Evidence is only kept while something is going on: a healthy monitor holds none.
+        if was_unsettled || !result.ok || self.policy.state != MonitorState::Up || self.policy.flapping {
+            self.recent.push(result.clone());
+            if self.recent.len() > EVIDENCE {
+                self.recent.remove(0);
+            }
+        }
+        let transition = self.policy.observe(&self.spec.policy, result, &self.recent);
+        self.dirty |= transition.is_some() || !result.ok || was_unsettled;
+        if result.ok && self.policy.state == MonitorState::Up && !self.policy.flapping {
+            self.recent = Vec::new();
+        }
+        transition
+    }
+}

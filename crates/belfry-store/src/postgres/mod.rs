@@ -1,0 +1,30 @@
+//! The PostgreSQL backend: a bounded, reconnecting sqlx pool to a database several Belfry
+//! nodes may share.
+
+/// The pool the queries in `backend_shared/` (compiled once per backend) run on.
+type Pool = sqlx::PgPool;
+
+mod alerts;
+mod connect;
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/cursors.rs"]
+mod cursors;
+mod error;
+mod incidents;
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/maintenances.rs"]
+mod maintenances;
+mod results;
+mod rollups;
+mod states;
+mod store;
+mod subscribers;
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/tokens.rs"]
+mod tokens;
+mod transitions;
+
+pub use store::PgStore;

@@ -1,0 +1,87 @@
+//! State transitions with their evidence, and the down periods derived from them.
+
+use std::collections::HashMap;
+
+use belfry_core::clock::epoch_ms;
+use belfry_core::monitor::MonitorId;
+use belfry_core::policy::Transition;
+use belfry_core::store::{DownPeriod, StoreError};
+use jiff::Timestamp;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use super::error::db;
+use crate::codec::{self, TransitionColumns, TransitionRow};
+use crate::{periods, sql};
+
+/// Rows per multi-row INSERT (7 parameters each).
+const ROWS_PER_INSERT: usize = 200;
+
+pub(super) async fn insert(
+    conn: &mut SqliteConnection,
+    transitions: &[Transition],
+) -> Result<(), StoreError> {
+    for chunk in transitions.chunks(ROWS_PER_INSERT) {
+        let rows = chunk.iter().map(TransitionRow::encode).collect::<Result<Vec<_>, _>>()?;
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("INSERT INTO transitions ({}) ", sql::TRANSITION_COLUMNS));
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(r.monitor)
+                .push_bind(r.from_state)
+                .push_bind(r.to_state)
+                .push_bind(r.at)
+                .push_bind(r.flapping)
+                .push_bind(r.reason)
+                .push_bind(r.results);
+        });
+        qb.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn list(
+    pool: &SqlitePool,
+    monitor: Option<&MonitorId>,
+    since: Option<Timestamp>,
+    limit: u32,
+) -> Result<Vec<Transition>, StoreError> {
+    let since = since.map_or(i64::MIN, epoch_ms);
+    let limit = i64::from(limit);
+    let query = match monitor {
+        Some(monitor) => {
+            sqlx::query_as(sql::TRANSITIONS_OF_MONITOR).bind(since).bind(limit).bind(monitor.as_str())
+        }
+        None => sqlx::query_as(sql::TRANSITIONS_ALL).bind(since).bind(limit),
+    };
+    let rows: Vec<TransitionColumns> = query.fetch_all(pool).await.map_err(db)?;
+    codec::decode_transitions(rows)
+}
+
+/// A monitor's down periods still open at or after `since`, oldest first.
+pub(super) async fn down_periods(
+    pool: &SqlitePool,
+    monitor: &MonitorId,
+    since: Timestamp,
+) -> Result<Vec<DownPeriod>, StoreError> {
+    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS)
+        .bind(monitor.as_str())
+        .bind(epoch_ms(since))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    periods::from_rows(rows, since)
+}
+
+/// Every monitor's down periods that may overlap `[from, to)`, keyed by monitor id.
+pub(super) async fn down_periods_between(
+    pool: &SqlitePool,
+    from: i64,
+    to: i64,
+) -> Result<HashMap<String, Vec<DownPeriod>>, StoreError> {
+    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS_BETWEEN)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    periods::by_monitor(rows)
+}

@@ -1,0 +1,429 @@
+//! The PostgreSQL store: the same conformance story as SQLite, against PostgreSQL on
+//! 127.0.0.1:5432 (a fresh database per test, dropped afterwards), plus what only a server can
+//! show: reconnecting after its connections are killed, refusing connections, two nodes
+//! writing and compacting at once. PostgreSQL missing is a failure, never a skip.
+
+mod suite;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use belfry_core::policy::{MonitorState, PolicyState};
+use belfry_core::store::{Batch, Resolution, Store, StoreError};
+use belfry_store::PgStore;
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+
+use suite::{id, result, t};
+
+/// A database of its own for one test; dropped (with its connections) when this is.
+struct TestDb {
+    admin: String,
+    name: String,
+}
+
+/// Where to create test databases: `BELFRY_TEST_POSTGRES_URL`, or the CI machine's server
+/// (trust auth, database `test`) as `postgres` or `root`.
+async fn admin() -> (String, PgConnection) {
+    let candidates = match std::env::var("BELFRY_TEST_POSTGRES_URL") {
+        Ok(url) => vec![url],
+        Err(_) => ["postgres", "root"].map(|u| format!("postgres://{u}@127.0.0.1:5432/test")).to_vec(),
+    };
+    let mut errors = vec![];
+    for url in candidates {
+        match PgConnection::connect(&url).await {
+            Ok(conn) => return (url, conn),
+            Err(e) => errors.push(format!("{url}: {e}")),
+        }
+    }
+    panic!(
+        "PostgreSQL is required for these tests (127.0.0.1:5432, database `test`, trust auth; or set \
+         BELFRY_TEST_POSTGRES_URL) and could not be reached:\n  {}",
+        errors.join("\n  ")
+    )
+}
+
+impl TestDb {
+    async fn create() -> TestDb {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let (admin, mut conn) = admin().await;
+        drop_leftovers(&mut conn).await;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("belfry_test_{}_{n}", std::process::id());
+        conn.execute(raw(format!("CREATE DATABASE {name}"))).await.unwrap();
+        TestDb { admin, name }
+    }
+
+    /// The database's URL, as a user would write it in `storage.url`.
+    fn url(&self) -> String {
+        let (base, _) = self.admin.rsplit_once('/').unwrap();
+        format!("{base}/{}", self.name)
+    }
+
+    async fn admin_sql(&self, statement: String) {
+        let mut conn = PgConnection::connect(&self.admin).await.unwrap();
+        conn.execute(raw(statement)).await.unwrap();
+    }
+
+    /// Refuses (or again accepts) new connections to the database and ends the open ones:
+    /// what clients see while PostgreSQL restarts.
+    async fn set_reachable(&self, reachable: bool) {
+        self.admin_sql(format!("ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}", self.name)).await;
+        if !reachable {
+            self.kill_connections().await;
+        }
+    }
+
+    async fn kill_connections(&self) {
+        self.admin_sql(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            self.name
+        ))
+        .await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot block on itself.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&admin).await?;
+                conn.execute(raw(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Statements built at run time from test-made names.
+fn raw(statement: String) -> sqlx::RawSql {
+    sqlx::raw_sql(AssertSqlSafe(statement))
+}
+
+/// Drops test databases of test processes that died before dropping their own.
+async fn drop_leftovers(conn: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'belfry\\_test\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or("");
+        if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = conn.execute(raw(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn conformance_story() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn incident_story() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::incidents::incident_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn alert_story() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::alerts::alert_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn subscriber_story() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::subscribers::subscriber_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything() {
+    let db = TestDb::create().await;
+    {
+        let store = PgStore::open(&db.url(), 2).await.unwrap();
+        suite::durable::before_reopen(&store).await;
+    }
+    // A second open runs the migrations again: already applied, nothing changes.
+    let store = PgStore::open(&db.url(), 2).await.unwrap();
+    suite::durable::after_reopen(&store).await;
+}
+
+#[tokio::test]
+async fn a_statement_failing_mid_batch_rolls_back_the_whole_batch() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 2).await.unwrap();
+    let mut other = PgConnection::connect(&db.url()).await.unwrap();
+    other
+        .execute(sqlx::raw_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+             CREATE TRIGGER refuse_states BEFORE INSERT ON policy_states \
+             FOR EACH ROW EXECUTE FUNCTION refuse();",
+        ))
+        .await
+        .unwrap();
+    suite::durable::write_is_refused(&store).await;
+    other.execute("DROP TRIGGER refuse_states ON policy_states").await.unwrap();
+    suite::durable::write_is_accepted(&store).await;
+}
+
+#[tokio::test]
+async fn a_timeline_entry_failing_mid_save_rolls_back_the_incident() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 2).await.unwrap();
+    let mut other = PgConnection::connect(&db.url()).await.unwrap();
+    other
+        .execute(sqlx::raw_sql(
+            "CREATE FUNCTION refuse_notes() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.kind = 'note' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_notes BEFORE INSERT ON incident_timeline \
+             FOR EACH ROW EXECUTE FUNCTION refuse_notes();",
+        ))
+        .await
+        .unwrap();
+    suite::incidents::refused_note_rolls_back_the_save(&store).await;
+    other.execute("DROP TRIGGER refuse_notes ON incident_timeline").await.unwrap();
+    suite::incidents::note_is_accepted(&store).await;
+}
+
+#[tokio::test]
+async fn open_refuses_bad_urls_and_unreachable_servers() {
+    let err = PgStore::open("sqlite://belfry.db", 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(ref m) if m.contains("not a postgres url")), "{err:?}");
+    let err = PgStore::open("postgres://u:secret@127.0.0.1:notaport/db", 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(ref m) if !m.contains("secret")), "{err:?}");
+
+    let db = TestDb::create().await;
+    let missing = format!("{}_missing", db.url());
+    let err = PgStore::open(&missing, 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(ref m) if m.contains("does not exist")), "{err:?}");
+    // Nothing listens on port 1: refused until the acquire timeout, then a clear error.
+    let started = Instant::now();
+    let err = PgStore::open("postgres://postgres@127.0.0.1:1/test", 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(ref m) if m.contains("127.0.0.1:1")), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    let store = PgStore::open(&db.url(), 3).await.unwrap();
+    store.ping().await.unwrap();
+    let stats = store.pool_stats();
+    assert_eq!(stats.max, 3);
+    assert!(stats.size >= 1 && stats.size <= 3 && stats.idle <= stats.size, "{stats:?}");
+}
+
+/// P2: PostgreSQL going away (connections killed, new ones refused) makes calls fail fast
+/// with `Unavailable`, and calls succeed again once it is back, without reopening the store.
+#[tokio::test]
+async fn the_pool_reconnects_after_postgres_comes_back() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 3).await.unwrap();
+    let write = |i: i64| Batch {
+        results: vec![result("api", t(i), true, 5)],
+        states: vec![(id("api"), PolicyState::new(MonitorState::Up, t(i)))],
+        ..Batch::default()
+    };
+    store.write(&write(1)).await.unwrap();
+
+    // Connections killed under the pool (a PostgreSQL restart): the next call gets a new one.
+    db.kill_connections().await;
+    store.write(&write(2)).await.unwrap();
+    store.ping().await.unwrap();
+
+    db.set_reachable(false).await;
+    let started = Instant::now();
+    let err = store.ping().await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(ref m) if m.contains("not currently accepting")),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(1_500), "ping took {:?}", started.elapsed());
+    let err = store.write(&write(3)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(matches!(store.latest_results().await, Err(StoreError::Unavailable(_))));
+
+    db.set_reachable(true).await;
+    store.ping().await.unwrap();
+    store.write(&write(3)).await.unwrap();
+    assert_eq!(store.results(&id("api"), None, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        store.policy_states().await.unwrap(),
+        vec![(id("api"), PolicyState::new(MonitorState::Up, t(3)))]
+    );
+}
+
+/// A TCP relay to PostgreSQL that can be stopped (connections cut, new ones refused) and
+/// started again on the same port: a PostgreSQL restart as the pool sees it.
+struct Relay {
+    port: u16,
+    upstream: String,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(upstream: String, port: u16) -> Relay {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (to, list) = (upstream.clone(), tasks.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let to = to.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                list.lock().unwrap().push(relay);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Relay { port, upstream, tasks }
+    }
+
+    /// Stops accepting and cuts every relayed connection.
+    fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+/// The pool behind a real outage: every connection cut and the port refusing connections.
+/// Calls fail `Unavailable` (the ping within about a second), and succeed again once the
+/// server is back, without reopening the store.
+#[tokio::test]
+async fn calls_fail_fast_while_the_server_is_down_and_recover_after() {
+    let db = TestDb::create().await;
+    let server: sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
+    let relay = Relay::start(format!("{}:{}", server.get_host(), server.get_port()), 0).await;
+    let url = format!("postgres://{}@127.0.0.1:{}/{}", server.get_username(), relay.port, db.name);
+    let store = PgStore::open(&url, 2).await.unwrap();
+    let write = |i: i64| Batch { results: vec![result("api", t(i), true, 5)], ..Batch::default() };
+    store.write(&write(1)).await.unwrap();
+
+    relay.stop();
+    // Let the aborted relay tasks close their sockets.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let err = store.ping().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_millis(2_500), "ping took {:?}", started.elapsed());
+    let err = store.write(&write(2)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(ref m) if m.contains("accepted no connection")), "{err:?}");
+
+    let _back = Relay::start(relay.upstream.clone(), relay.port).await;
+    store.ping().await.unwrap();
+    store.write(&write(2)).await.unwrap();
+    assert_eq!(store.results(&id("api"), None, 10).await.unwrap().len(), 2);
+}
+
+/// Two nodes on one database: crossing upserts do not deadlock, the newest result wins
+/// whoever writes last, and compacting at once builds every bucket exactly once.
+#[tokio::test]
+async fn two_nodes_write_and_compact_at_once() {
+    let db = TestDb::create().await;
+    let a = PgStore::open(&db.url(), 4).await.unwrap();
+    let b = PgStore::open(&db.url(), 4).await.unwrap();
+    let batch = |round: i64, node: i64, reverse: bool| {
+        let mut monitors: Vec<i64> = (0..50).collect();
+        if reverse {
+            monitors.reverse();
+        }
+        let results: Vec<_> = monitors
+            .iter()
+            .map(|m| result(&format!("m{m}"), t(round * 60 + node), true, (m + node) as u64))
+            .collect();
+        let states = monitors
+            .iter()
+            .map(|m| (id(&format!("m{m}")), PolicyState::new(MonitorState::Up, t(round * 60 + node))))
+            .collect();
+        Batch { results, transitions: vec![], states }
+    };
+    for round in 0..30 {
+        let (newer, older) = (batch(round, 1, false), batch(round, 0, true));
+        let (x, y) = tokio::join!(a.write(&newer), b.write(&older));
+        x.unwrap();
+        y.unwrap();
+    }
+    let latest = a.latest_results().await.unwrap();
+    assert_eq!(latest.len(), 50);
+    assert!(latest.iter().all(|r| r.at == t(29 * 60 + 1)), "node a's newer results win");
+
+    let now = t(2 * 86_400);
+    let (x, y) = tokio::join!(a.compact(now), b.compact(now));
+    x.unwrap();
+    y.unwrap();
+    for store in [&a, &b] {
+        let minutes = store.rollups(&id("m7"), Resolution::Minute, t(0), now).await.unwrap();
+        assert_eq!(minutes.len(), 30);
+        assert!(minutes.iter().all(|m| m.checks == 2), "{minutes:?}");
+        let day = store.rollups(&id("m7"), Resolution::Day, t(0), now).await.unwrap();
+        assert_eq!(day.len(), 1);
+        assert_eq!(day[0].checks, 60);
+    }
+}
+
+/// Two nodes saving one incident at once, from the same version: the row lock orders them and
+/// the later save finds the version changed, so exactly one wins each round and only the
+/// winner's timeline entries are kept. Inserts of one new id race the same way.
+#[tokio::test]
+async fn two_nodes_saving_one_incident_at_once_conflict() {
+    use belfry_core::incident::IncidentStatus;
+    use belfry_core::store::IncidentStore;
+    use suite::incidents::{incident_in, new_update};
+
+    let db = TestDb::create().await;
+    let a = PgStore::open(&db.url(), 2).await.unwrap();
+    let b = PgStore::open(&db.url(), 2).await.unwrap();
+    let (incident, opened) = incident_in("race", t(0), IncidentStatus::Investigating, true, None);
+    let (x, y) = tokio::join!(a.save_incident(&incident, 0, &opened), b.save_incident(&incident, 0, &opened));
+    match (x, y) {
+        (Ok(1), Err(StoreError::Conflict(_))) | (Err(StoreError::Conflict(_)), Ok(1)) => {}
+        other => panic!("inserts: {other:?}"),
+    }
+
+    let mut expected = opened;
+    for round in 1..=20u64 {
+        let mut mine = a.incident("race").await.unwrap().unwrap();
+        let mut theirs = mine.clone();
+        let at = t(60 * round as i64);
+        let mine_changes =
+            mine.post_update(new_update(&format!("a{round}"), IncidentStatus::Identified, "A"), at).unwrap();
+        let their_changes = theirs
+            .post_update(new_update(&format!("b{round}"), IncidentStatus::Monitoring, "B"), at)
+            .unwrap();
+        let (x, y) = tokio::join!(
+            a.save_incident(&mine, round, &mine_changes),
+            b.save_incident(&theirs, round, &their_changes)
+        );
+        let (winner, changes) = match (x, y) {
+            (Ok(v), Err(StoreError::Conflict(_))) => (v, mine_changes),
+            (Err(StoreError::Conflict(_)), Ok(v)) => (v, their_changes),
+            other => panic!("round {round}: {other:?}"),
+        };
+        assert_eq!(winner, round + 1);
+        expected.extend(changes);
+        assert_eq!(b.incident("race").await.unwrap().unwrap().version, round + 1);
+        assert_eq!(b.timeline("race").await.unwrap(), expected, "round {round}");
+    }
+}
+
+/// Not a timed assertion: prints the sustained rate of 20 batches × 1,000 realistic results
+/// (`cargo test -p belfry-store --release --test postgres write_rate -- --nocapture`).
+#[tokio::test]
+async fn write_rate() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::write_rate(&store, "postgres").await;
+}

@@ -1,0 +1,175 @@
+use belfry_core::MonitorState;
+use belfry_core::store::{DownPeriod, Resolution};
+use serde_json::json;
+
+use crate::fakes::*;
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[tokio::test]
+async fn the_page_has_the_banner_groups_and_a_90_day_bar_per_component() {
+    let world = World::new();
+    let reply = world.get("/").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header(axum::http::header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
+    let html = reply.text();
+    assert!(html.contains("<h1 class=\"banner-text\">All Systems Operational</h1>"), "{html}");
+    assert!(html.contains("<title>Acme Status</title>"));
+    assert!(html.contains(r#"<details class="group" id="group-platform" open>"#), "{html}");
+    for component in ["api", "db", "web", "docs"] {
+        assert!(html.contains(&format!(r#"data-component="{component}""#)), "{component}");
+    }
+    assert_eq!(count(&html, "<svg class=\"bar\""), 4);
+    assert_eq!(count(&html, "<rect class=\"day "), 4 * 90);
+    // Components without monitors have no data at all: grey.
+    assert!(html.contains("Docs: no data over 90 days"), "{html}");
+    // The page works without JavaScript: everything above is in the HTML; the script is inline.
+    assert!(html.contains("data-live=\"1\""));
+    assert!(!html.contains("src=\"http"), "no CDN");
+}
+
+#[tokio::test]
+async fn bars_come_from_day_rollups_and_today_from_recorded_down_periods() {
+    let world = World::new();
+    world.rollup("api-http", Resolution::Day, "2024-05-30T00:00:00Z", 2880, 720, 120.0);
+    world.rollup("api-http", Resolution::Day, "2024-05-31T00:00:00Z", 2880, 0, 110.0);
+    world.store.down.lock().unwrap().insert(
+        id("web-http"),
+        vec![DownPeriod {
+            start: "2024-06-01T11:00:00Z".parse().unwrap(),
+            end: Some("2024-06-01T11:12:00Z".parse().unwrap()),
+        }],
+    );
+    let html = world.get("/").await.text();
+    assert!(html.contains("<title>May 30: 12 min down, 99.17 %</title>"), "{html}");
+    assert!(html.contains(r#"<rect class="day minor""#));
+    assert!(html.contains("<title>May 31: 0 min down, 100 %</title>"));
+    assert!(html.contains("<title>May 29: no data</title>"));
+    // Half of today has passed: 12 minutes of 12 hours.
+    assert!(html.contains("<title>Jun 1: 12 min down, 98.33 %</title>"), "{html}");
+}
+
+#[tokio::test]
+async fn a_live_outage_shows_on_todays_cell_before_the_store_has_it() {
+    let world = World::new();
+    world.runtime.set_state("api-http", MonitorState::Down, minutes_ago(30));
+    let html = world.get("/").await.text();
+    assert!(html.contains("<h1 class=\"banner-text\">Major System Outage</h1>"));
+    assert!(html.contains("<title>Jun 1: 30 min down, 95.83 %</title>"), "{html}");
+    assert!(html.contains(r#"data-status="major_outage""#));
+}
+
+#[tokio::test]
+async fn active_incidents_and_maintenance_come_before_the_components() {
+    let world = World::with_fixtures();
+    let html = world.get("/").await.text();
+    let incident = html.find("API errors").expect("the open incident");
+    let maintenance = html.find("DB upgrade").expect("the upcoming window");
+    let components = html.find("id=\"components\"").unwrap();
+    assert!(incident < components && maintenance < components);
+    assert!(html.contains("href=\"/incidents/inc0fixture0\""));
+}
+
+#[tokio::test]
+async fn incident_markdown_cannot_inject_script() {
+    let world = World::new();
+    let body = json!({
+        "name": "<script>alert('name')</script>",
+        "status": "investigating",
+        "impact": "minor",
+        "body": "**Bold** <script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3)) <a href=\"javascript:alert(4)\">y</a>",
+    });
+    let created = world.post("/api/v1/incidents", body).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    for path in [format!("/incidents/{id}"), "/".to_owned(), "/history".to_owned()] {
+        let html = world.get(&path).await.text();
+        let lower = html.to_ascii_lowercase();
+        assert!(
+            html.contains("&#60;script&#62;alert(&#39;name&#39;)&#60;/script&#62;"),
+            "{path}: the name is shown as text"
+        );
+        assert!(html.contains("<strong>Bold</strong>"), "{path}");
+        for bad in ["<script>alert", "onerror", "javascript:"] {
+            let at = lower.find(bad).map(|i| &lower[i.saturating_sub(80)..(i + 40).min(lower.len())]);
+            assert!(at.is_none(), "{path} contains {bad}: {at:?}");
+        }
+    }
+    let atom = world.get("/history.atom").await.text();
+    assert!(!atom.contains("<script"), "{atom}");
+}
+
+#[tokio::test]
+async fn incident_times_are_in_the_page_zone_with_abbreviation_and_machine_readable() {
+    let world = World::with_fixtures();
+    let reply = world.get("/incidents/inc0fixture0").await;
+    assert_eq!(reply.status, 200);
+    let html = reply.text();
+    // Opened 11:30 UTC = 07:30 in New York (EDT in June).
+    assert!(
+        html.contains(r#"<time datetime="2024-06-01T11:30:00Z" data-local>Jun 1, 2024 07:30 EDT</time>"#),
+        "{html}"
+    );
+    assert!(html.contains("Times are shown in America/New_York (EDT)."));
+    assert!(html.contains("<h1>API errors</h1>"));
+    assert!(html.contains("Errors on the API"));
+    assert!(html.contains("Internal API: Partial Outage"));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_html_404s() {
+    let world = World::new();
+    for path in ["/incidents/nope", "/components/nope", "/badge/nope.svg", "/badge/api.png"] {
+        let reply = world.get(path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(reply.text().contains("<h1>Not found</h1>"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn history_lists_incidents_by_month() {
+    let world = World::with_fixtures();
+    let html = world.get("/history").await.text();
+    assert!(html.contains("<h2>June 2024</h2>"), "{html}");
+    assert!(html.contains("API errors"));
+}
+
+#[tokio::test]
+async fn the_component_page_shows_each_region_and_the_response_time_chart() {
+    let world = World::new();
+    world.result("api-http", "eu-west", minutes_ago(1), true, 87);
+    world.result("api-http", "ap-south", minutes_ago(1), false, 10_000);
+    world.result("api-http", "ap-south", minutes_ago(2), true, 300);
+    for hour in 0..5 {
+        let start = format!("2024-06-01T{:02}:00:00Z", 6 + hour);
+        world.rollup("api-http", Resolution::Hour, &start, 120, 0, 100.0 + f64::from(hour) * 10.0);
+    }
+    let html = world.get("/components/api").await.text();
+    assert!(html.contains("<h1>Internal API</h1>"));
+    assert!(
+        html.contains(r#"data-region="eu-west""#) && html.contains(r#"data-region="ap-south""#),
+        "{html}"
+    );
+    assert!(html.contains("<span class=\"fail\">Failed</span>"), "the newest ap-south result");
+    assert!(html.contains("87 ms"));
+    assert!(html.contains("<svg class=\"chart\""), "{html}");
+    assert!(html.contains("average 120 ms, highest 140 ms"), "{html}");
+    let group = world.get("/components/platform").await.text();
+    assert!(group.contains("data-component=\"db\""), "a group page lists its children");
+}
+
+#[tokio::test]
+async fn logo_and_description_come_from_the_config() {
+    let world = World::new();
+    {
+        let mut catalog = (*world.runtime.catalog.lock().unwrap()).as_ref().clone();
+        catalog.page.description = Some("Acme & friends".to_owned());
+        catalog.page.logo_url = Some("https://acme.test/logo.png?a=1&b=2".to_owned());
+        *world.runtime.catalog.lock().unwrap() = std::sync::Arc::new(catalog);
+    }
+    let html = world.get("/").await.text();
+    assert!(html.contains(r#"<meta name="description" content="Acme &#38; friends">"#));
+    assert!(html.contains(r#"<img src="https://acme.test/logo.png?a=1&#38;b=2""#));
+}

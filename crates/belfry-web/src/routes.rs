@@ -1,0 +1,218 @@
+//! The route table — every route, its handler and who may call it — and the router built from
+//! it. The table is the single source: the router is made from it and nothing else, so the
+//! table's access column always describes what the router enforces.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Extension, Router};
+use belfry_core::auth::Scope;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{ScopeGuard, require_scope};
+use crate::changes::ChangeFeed;
+use crate::error::ApiError;
+use crate::site::Site;
+use crate::state::WebState;
+use crate::subscribers::{self, SubscribeLimits};
+use crate::{
+    admin, alerts, health, incidents, maintenances, monitors, openapi, postmortem, public, push, sse,
+};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// A bearer token whose scope allows this one (see [`Scope::allows`]).
+    Scope(Scope),
+}
+
+/// Largest request body accepted, in bytes.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// A request still unanswered after this gets a 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Routes under this prefix are the public Statuspage API, readable from any origin.
+const CORS_PREFIX: &str = "/api/v2/";
+
+struct Route {
+    method: Method,
+    path: &'static str,
+    access: Access,
+    /// Binds the handler to the method filter made from `method`.
+    handler: fn(MethodFilter) -> MethodRouter<WebState>,
+}
+
+const READ: Access = Access::Scope(Scope::Read);
+const WRITE: Access = Access::Scope(Scope::Write);
+const ADMIN: Access = Access::Scope(Scope::Admin);
+
+#[rustfmt::skip]
+static ROUTES: &[Route] = &[
+    Route { method: Method::GET, path: "/healthz", access: Access::Public, handler: |f| on(f, health::healthz) },
+    Route { method: Method::GET, path: "/readyz", access: Access::Public, handler: |f| on(f, health::readyz) },
+    Route { method: Method::GET, path: "/metrics", access: Access::Public, handler: |f| on(f, health::metrics) },
+    Route { method: Method::GET, path: "/api/v1/openapi.json", access: Access::Public, handler: |f| on(f, openapi::document) },
+    Route { method: Method::GET, path: "/api/v2/status.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/summary.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/components.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/incidents.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/incidents/unresolved.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/scheduled-maintenances.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/scheduled-maintenances/upcoming.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v2/scheduled-maintenances/active.json", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/history", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/incidents/{id}", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/components/{id}", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/history.atom", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/history.rss", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/badge/{component}", access: Access::Public, handler: |f| on(f, public::status_badge) },
+    Route { method: Method::GET, path: "/badge/{component}/uptime.svg", access: Access::Public, handler: |f| on(f, public::uptime_badge) },
+    Route { method: Method::GET, path: "/api/v1/stream", access: Access::Public, handler: |f| on(f, sse::stream) },
+    Route { method: Method::GET, path: "/maintenance.ics", access: Access::Public, handler: |f| on(f, public::cached) },
+    Route { method: Method::GET, path: "/api/v1/monitors", access: READ, handler: |f| on(f, monitors::list) },
+    Route { method: Method::GET, path: "/api/v1/monitors/{id}", access: READ, handler: |f| on(f, monitors::detail) },
+    Route { method: Method::GET, path: "/api/v1/monitors/{id}/results", access: READ, handler: |f| on(f, monitors::results) },
+    Route { method: Method::GET, path: "/api/v1/monitors/{id}/transitions", access: READ, handler: |f| on(f, monitors::transitions) },
+    Route { method: Method::GET, path: "/api/v1/push/{token}", access: Access::Public, handler: |f| on(f, push::push) },
+    Route { method: Method::POST, path: "/api/v1/push/{token}", access: Access::Public, handler: |f| on(f, push::push) },
+    Route { method: Method::POST, path: "/api/v1/incidents", access: WRITE, handler: |f| on(f, incidents::create) },
+    Route { method: Method::GET, path: "/api/v1/incidents", access: READ, handler: |f| on(f, incidents::list) },
+    Route { method: Method::GET, path: "/api/v1/incidents/{id}", access: READ, handler: |f| on(f, incidents::detail) },
+    Route { method: Method::POST, path: "/api/v1/incidents/{id}/updates", access: WRITE, handler: |f| on(f, incidents::post_update) },
+    Route { method: Method::PATCH, path: "/api/v1/incidents/{id}/updates/{update_id}", access: WRITE, handler: |f| on(f, incidents::edit_update) },
+    Route { method: Method::POST, path: "/api/v1/incidents/{id}/publish", access: WRITE, handler: |f| on(f, incidents::publish) },
+    Route { method: Method::GET, path: "/api/v1/incidents/{id}/timeline", access: READ, handler: |f| on(f, incidents::timeline) },
+    Route { method: Method::POST, path: "/api/v1/incidents/{id}/notes", access: WRITE, handler: |f| on(f, incidents::add_note) },
+    Route { method: Method::GET, path: "/api/v1/incidents/{id}/postmortem", access: READ, handler: |f| on(f, postmortem::get) },
+    Route { method: Method::PUT, path: "/api/v1/incidents/{id}/postmortem", access: WRITE, handler: |f| on(f, postmortem::put) },
+    Route { method: Method::POST, path: "/api/v1/maintenances", access: WRITE, handler: |f| on(f, maintenances::create) },
+    Route { method: Method::GET, path: "/api/v1/maintenances", access: READ, handler: |f| on(f, maintenances::list) },
+    Route { method: Method::GET, path: "/api/v1/maintenances/{id}", access: READ, handler: |f| on(f, maintenances::detail) },
+    Route { method: Method::PATCH, path: "/api/v1/maintenances/{id}", access: WRITE, handler: |f| on(f, maintenances::patch) },
+    Route { method: Method::DELETE, path: "/api/v1/maintenances/{id}", access: WRITE, handler: |f| on(f, maintenances::delete) },
+    Route { method: Method::POST, path: "/api/v1/reload", access: ADMIN, handler: |f| on(f, admin::reload) },
+    Route { method: Method::GET, path: "/api/v1/alerts", access: READ, handler: |f| on(f, alerts::list) },
+    Route { method: Method::POST, path: "/api/v1/alerts/{id}/ack", access: WRITE, handler: |f| on(f, alerts::ack_api) },
+    Route { method: Method::GET, path: "/api/v1/deliveries", access: READ, handler: |f| on(f, alerts::deliveries) },
+    Route { method: Method::GET, path: "/api/v1/channels", access: READ, handler: |f| on(f, alerts::channels) },
+    Route { method: Method::POST, path: "/api/v1/channels/{id}/test", access: WRITE, handler: |f| on(f, alerts::send_test) },
+    Route { method: Method::GET, path: "/ack/{token}", access: Access::Public, handler: |f| on(f, alerts::ack_page) },
+    Route { method: Method::POST, path: "/ack/{token}", access: Access::Public, handler: |f| on(f, alerts::ack_confirm) },
+    Route { method: Method::POST, path: "/subscribe", access: Access::Public, handler: |f| on(f, subscribers::subscribe) },
+    Route { method: Method::GET, path: "/subscribe/confirm/{token}", access: Access::Public, handler: |f| on(f, subscribers::confirm) },
+    Route { method: Method::GET, path: "/unsubscribe/{token}", access: Access::Public, handler: |f| on(f, subscribers::unsubscribe_page) },
+    Route { method: Method::POST, path: "/unsubscribe/{token}", access: Access::Public, handler: |f| on(f, subscribers::unsubscribe) },
+];
+
+static TABLE: LazyLock<Vec<(Method, &'static str, Access)>> =
+    LazyLock::new(|| ROUTES.iter().map(|r| (r.method.clone(), r.path, r.access)).collect());
+
+/// Every route of [`router`]: method, path (axum syntax, `{param}`) and who may call it.
+pub fn route_table() -> &'static [(Method, &'static str, Access)] {
+    &TABLE
+}
+
+/// The complete application: every route of [`route_table`] with its access check, JSON
+/// errors for unknown paths (404) and methods (405), a 1 MiB body limit, a 30 s timeout and
+/// request tracing. The public site is cached and rebuilt after the router's own writes and
+/// every 10 s; use [`router_with`] to let other changes (engine transitions) reach it.
+pub fn router(state: WebState) -> Router {
+    router_with(state, ChangeFeed::new())
+}
+
+/// [`router`] whose public-site cache also rebuilds whenever `changes` is notified.
+pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
+    let site = Site::new(state.clone(), changes);
+    // Routes of one path share a method router; each method carries its own access check.
+    let mut paths: Vec<(&'static str, MethodRouter<WebState>)> = Vec::new();
+    for route in ROUTES {
+        let filter = MethodFilter::try_from(route.method.clone())
+            .unwrap_or_else(|e| panic!("route table: {} {}: {e}", route.method, route.path));
+        let mut method_router = (route.handler)(filter);
+        if let Access::Scope(needed) = route.access {
+            let guard = ScopeGuard { store: state.store.clone(), needed };
+            method_router = method_router.route_layer(from_fn_with_state(guard, require_scope));
+        }
+        match paths.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(method_router),
+            None => paths.push((route.path, method_router)),
+        }
+    }
+
+    let mut app = Router::new();
+    for (path, method_router) in paths {
+        let mut method_router = method_router.fallback(method_not_allowed);
+        if path.starts_with(CORS_PREFIX) {
+            // Outside the method filter so a CORS preflight (OPTIONS) is answered too.
+            method_router = method_router.layer(open_cors());
+        }
+        app = app.route(path, method_router);
+    }
+    app.fallback(route_not_found)
+        .layer(from_fn_with_state(site.clone(), show_writes))
+        .layer(Extension(site))
+        .layer(Extension(Arc::new(SubscribeLimits::default())))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(map_response(json_errors))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// After a successful write (incidents, maintenance, reload), marks the public site stale and
+/// answers once the rebuild that includes the write is out: the writer's next read shows it.
+/// Heartbeat pushes are left to the engine, whose transitions reach the site on their own.
+async fn show_writes(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
+    let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !request.uri().path().starts_with("/api/v1/push/");
+    let response = next.run(request).await;
+    if write && response.status().is_success() {
+        site.changed_and_wait().await;
+    }
+    response
+}
+
+fn open_cors() -> CorsLayer {
+    CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::RouteNotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Middleware (body limit, timeout) answer errors in plain text or with no body; give them
+/// the API's JSON error shape, keeping their status and headers.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if content_type.is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html")) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let replacement = ApiError::Status(status).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, replacement.into_body())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use belfry_core::auth::Scope;
+use serde_json::{Value, json};
+
+use super::{Access, route_table};
+use crate::fakes::*;
+
+const SCOPES: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Admin, Scope::Probe];
+
+/// A concrete request path for a table path: parameters filled with fixture values.
+fn concrete(path: &str) -> String {
+    let id = if path.starts_with("/api/v1/incidents/") || path.starts_with("/incidents/") {
+        FIXTURE_INCIDENT
+    } else if path.starts_with("/api/v1/maintenances/") {
+        FIXTURE_MAINTENANCE
+    } else if path.starts_with("/components/") {
+        "api"
+    } else if path.starts_with("/api/v1/alerts/") {
+        FIXTURE_ALERT
+    } else if path.starts_with("/api/v1/channels/") {
+        FIXTURE_CHANNEL
+    } else {
+        "api-http"
+    };
+    let component = if path.ends_with("/uptime.svg") { "api" } else { "api.svg" };
+    let token = if path.starts_with("/ack/") {
+        fixture_ack_token()
+    } else if path.starts_with("/subscribe/") || path.starts_with("/unsubscribe/") {
+        FIXTURE_SUBSCRIBER_TOKEN.to_owned()
+    } else {
+        PUSH_TOKEN.to_owned()
+    };
+    path.replace("{id}", id)
+        .replace("{update_id}", FIXTURE_UPDATE)
+        .replace("{token}", &token)
+        .replace("{component}", component)
+}
+
+/// A valid body for the routes that take one.
+fn sample_body(method: &Method, path: &str) -> Option<Value> {
+    let body = match (method.as_str(), path) {
+        ("POST", "/api/v1/incidents") => {
+            json!({"name": "API errors", "status": "investigating", "impact": "minor", "body": "Looking"})
+        }
+        ("POST", "/api/v1/incidents/{id}/updates") => json!({"status": "identified", "body": "Found it"}),
+        ("PATCH", "/api/v1/incidents/{id}/updates/{update_id}") => json!({"body": "Edited"}),
+        ("POST", "/api/v1/incidents/{id}/notes") => json!({"text": "A note"}),
+        ("PUT", "/api/v1/incidents/{id}/postmortem") => json!({"summary": "What happened"}),
+        ("POST", "/api/v1/maintenances") => json!({
+            "name": "DB upgrade", "components": ["db"],
+            "starts_at": "2024-06-02T00:00:00Z", "ends_at": "2024-06-02T01:00:00Z"
+        }),
+        ("PATCH", "/api/v1/maintenances/{id}") => json!({"name": "Renamed"}),
+        ("POST", "/subscribe") => json!({"email": "new@example.test"}),
+        _ => return None,
+    };
+    Some(body)
+}
+
+/// The request a table entry gets in these tests: its sample body, if any, and a bearer.
+fn route_request(method: &Method, path: &str, bearer: Option<&str>) -> Request<Body> {
+    match sample_body(method, path) {
+        Some(body) => json_request(method.clone(), &concrete(path), bearer, &body),
+        None => request(method.clone(), &concrete(path), bearer),
+    }
+}
+
+/// The router answered from a route, not from its unknown-path or unknown-method fallback.
+fn assert_routed(reply: &Reply, what: &str) {
+    assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{what}: {}", reply.text());
+    if reply.status == StatusCode::NOT_FOUND {
+        assert_ne!(reply.error_code(), "route_not_found", "{what} is not routed");
+    }
+}
+
+#[tokio::test]
+async fn every_route_enforces_the_access_its_table_entry_declares() {
+    for (method, path, access) in route_table() {
+        // A fresh world per route, so a route that deletes cannot break the next one.
+        let world = World::with_fixtures();
+        let what = format!("{method} {path}");
+        let anonymous = world.send(route_request(method, path, None)).await;
+        match access {
+            Access::Public => {
+                assert!(
+                    anonymous.status.is_success(),
+                    "{what} answers without a token: {}",
+                    anonymous.status
+                );
+                assert_routed(&anonymous, &what);
+            }
+            Access::Scope(needed) => {
+                assert_eq!(anonymous.status, 401, "{what} without a token");
+                assert_eq!(anonymous.error_code(), "unauthorized", "{what}");
+                assert_eq!(anonymous.header(header::WWW_AUTHENTICATE), Some("Bearer"), "{what}");
+                let unknown = world.send(route_request(method, path, Some("wrong"))).await;
+                assert_eq!(unknown.status, 401, "{what} with an unknown token");
+                for scope in SCOPES {
+                    let world = World::with_fixtures();
+                    let reply = world.send(route_request(method, path, Some(&secret(scope)))).await;
+                    if scope.allows(*needed) {
+                        assert!(
+                            reply.status.is_success(),
+                            "{what} as {scope:?}: {} {}",
+                            reply.status,
+                            reply.text()
+                        );
+                        assert_routed(&reply, &what);
+                    } else {
+                        assert_eq!(reply.status, 403, "{what} as {scope:?}");
+                        assert_eq!(reply.error_code(), "forbidden", "{what} as {scope:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_table_holds_every_contract_route_once() {
+    let table = route_table();
+    let contract = [
+        "GET /healthz",
+        "GET /readyz",
+        "GET /metrics",
+        "GET /api/v2/status.json",
+        "GET /api/v2/summary.json",
+        "GET /api/v2/components.json",
+        "GET /api/v2/incidents.json",
+        "GET /api/v2/incidents/unresolved.json",
+        "GET /api/v2/scheduled-maintenances.json",
+        "GET /api/v2/scheduled-maintenances/upcoming.json",
+        "GET /api/v2/scheduled-maintenances/active.json",
+        "GET /api/v1/monitors",
+        "GET /api/v1/monitors/{id}",
+        "GET /api/v1/monitors/{id}/results",
+        "GET /api/v1/monitors/{id}/transitions",
+        "GET /api/v1/push/{token}",
+        "POST /api/v1/push/{token}",
+        "POST /api/v1/reload",
+        "GET /maintenance.ics",
+        "GET /",
+        "GET /history",
+        "GET /incidents/{id}",
+        "GET /components/{id}",
+        "GET /history.atom",
+        "GET /history.rss",
+        "GET /badge/{component}",
+        "GET /badge/{component}/uptime.svg",
+        "GET /api/v1/stream",
+        "POST /api/v1/incidents",
+        "GET /api/v1/incidents",
+        "GET /api/v1/incidents/{id}",
+        "POST /api/v1/incidents/{id}/updates",
+        "PATCH /api/v1/incidents/{id}/updates/{update_id}",
+        "POST /api/v1/incidents/{id}/publish",
+        "GET /api/v1/incidents/{id}/timeline",
+        "POST /api/v1/incidents/{id}/notes",
+        "GET /api/v1/incidents/{id}/postmortem",
+        "PUT /api/v1/incidents/{id}/postmortem",
+        "POST /api/v1/maintenances",
+        "GET /api/v1/maintenances",
+        "GET /api/v1/maintenances/{id}",
+        "PATCH /api/v1/maintenances/{id}",
+        "DELETE /api/v1/maintenances/{id}",
+        "GET /api/v1/alerts",
+        "POST /api/v1/alerts/{id}/ack",
+        "GET /api/v1/deliveries",
+        "GET /api/v1/channels",
+        "GET /api/v1/openapi.json",
+        "POST /api/v1/channels/{id}/test",
+        "GET /ack/{token}",
+        "POST /ack/{token}",
+        "POST /subscribe",
+        "GET /subscribe/confirm/{token}",
+        "GET /unsubscribe/{token}",
+        "POST /unsubscribe/{token}",
+    ];
+    let listed: Vec<String> = table.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+    for route in contract {
+        assert_eq!(listed.iter().filter(|l| *l == route).count(), 1, "{route}");
+    }
+    assert_eq!(listed.len(), contract.len(), "a route was added: add it to the contract list");
+    for (_, path, access) in table {
+        let page = !path.starts_with("/api/") && !["/metrics", "/readyz"].contains(path);
+        if page
+            || path.starts_with("/api/v2/")
+            || path.starts_with("/api/v1/push/")
+            || *path == "/api/v1/stream"
+        {
+            assert_eq!(*access, Access::Public, "{path}");
+        }
+        if path.starts_with("/api/v1/incidents") || path.starts_with("/api/v1/maintenances") {
+            assert_ne!(*access, Access::Public, "{path}: incidents and maintenance need a token");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_listed_path_answers_only_its_listed_methods() {
+    // The router is built from the table alone; this checks it from the outside too: every
+    // other method on a listed path is a JSON 405 naming the allowed ones.
+    let world = World::new();
+    let all = [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH];
+    for (_, path, _) in route_table() {
+        let listed: Vec<&Method> =
+            route_table().iter().filter(|(_, p, _)| p == path).map(|(m, _, _)| m).collect();
+        for method in all.iter().filter(|m| !listed.contains(m)) {
+            let reply =
+                world.send(request(method.clone(), &concrete(path), Some(&secret(Scope::Admin)))).await;
+            assert_eq!(reply.status, 405, "{method} {path}");
+            assert_eq!(reply.error_code(), "method_not_allowed", "{method} {path}");
+            let allow = reply.header(header::ALLOW).unwrap_or_default().to_owned();
+            for m in &listed {
+                assert!(allow.contains(m.as_str()), "{method} {path}: Allow {allow:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_json_404() {
+    let world = World::new();
+    for path in ["/api/v1/nope", "/api/v2/nope.json", "/api/v3/anything", "/nope"] {
+        let reply = world.get(path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.error_code(), "route_not_found", "{path}");
+        assert_eq!(reply.header(header::CONTENT_TYPE), Some("application/json"));
+    }
+}
+
+#[tokio::test]
+async fn head_answers_like_get() {
+    let world = World::new();
+    let reply = world.send(request(Method::HEAD, "/api/v2/summary.json", None)).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.is_empty());
+}
+
+#[tokio::test]
+async fn bodies_over_one_mebibyte_get_a_json_413() {
+    let world = World::new();
+    let big = vec![b'x'; 1024 * 1024 + 1];
+    let req = Request::post(format!("/api/v1/push/{PUSH_TOKEN}"))
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big))
+        .unwrap();
+    let reply = world.send(req).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.error_code(), "payload_too_large");
+    assert_eq!(reply.header(header::CONTENT_TYPE), Some("application/json"));
+}
+
+#[tokio::test]
+async fn middleware_errors_without_a_body_become_json() {
+    // What the timeout layer answers after 30 s: a bare 503.
+    let bare = axum::response::Response::builder().status(503).body(Body::empty()).unwrap();
+    let converted = super::json_errors(bare).await;
+    assert_eq!(converted.status(), 503);
+    assert_eq!(converted.headers()[header::CONTENT_TYPE], "application/json");
+    let body = http_body_util::BodyExt::collect(converted.into_body()).await.unwrap().to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["error"]["code"], "service_unavailable");
+}

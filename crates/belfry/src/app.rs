@@ -1,0 +1,302 @@
+//! `Application::build` wires every part (the only place naming concrete types) and binds the
+//! listener, so the caller knows the port before serving; tests build it the same way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use belfry_core::store::{Storage, TransitionCursor};
+use belfry_core::{Clock, SystemClock};
+use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
+use belfry_probe::{Checkers, Engine, EngineConfig};
+use belfry_web::{ChangeFeed, WebState};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::automation::Automation;
+use crate::cli::{DataArgs, ExportArgs, ServeArgs};
+use crate::housekeeping;
+use crate::service::Service;
+use crate::settings::{ConfigSource, render_errors, store_url};
+use crate::windows;
+
+pub struct Application {
+    listener: TcpListener,
+    service: Arc<Service>,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+    /// Poked on every change the public page must show; the page cache rebuilds from it.
+    changes: ChangeFeed,
+}
+
+/// Opens the store named by `url`.
+pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Storage>> {
+    if url.starts_with("sqlite:") {
+        let store = belfry_store::SqliteStore::open(url, max_connections)
+            .await
+            .with_context(|| format!("opening the store at {url}"))?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        // The URL may hold a password: the store's errors name user, host and database only.
+        let store = belfry_store::PgStore::open(url, max_connections)
+            .await
+            .context("opening the PostgreSQL store")?;
+        return Ok(Arc::new(store));
+    }
+    bail!("storage.url: unsupported store URL; use sqlite://path/to/belfry.db or postgres://user@host/db")
+}
+
+/// Opens the data of a (possibly running) server for a one-off command.
+pub async fn open_data(args: &DataArgs) -> anyhow::Result<Arc<dyn Storage>> {
+    Ok(load_data(args).await?.1)
+}
+
+/// The settings and the store of a (possibly running) server, for a one-off command.
+pub async fn load_data(args: &DataArgs) -> anyhow::Result<(crate::config::Settings, Arc<dyn Storage>)> {
+    let source = ConfigSource::resolve(args, SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let settings = source.load().map_err(|e| {
+        anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&e))
+    })?;
+    let storage = open_store(&store_url(&settings, &args.data), settings.storage.max_connections).await?;
+    Ok((settings, storage))
+}
+
+impl Application {
+    pub async fn build(args: &ServeArgs) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let bound = listener.local_addr()?;
+        let source = ConfigSource::resolve(&args.data, bound);
+        let settings = source.load().map_err(|errors| {
+            anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
+        })?;
+        tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), "configuration loaded");
+        let store =
+            open_store(&store_url(&settings, &args.data.data), settings.storage.max_connections).await?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let engine = Engine::new(
+            EngineConfig::default(),
+            Arc::new(settings.catalog),
+            store.clone(),
+            clock.clone(),
+            Checkers::new(),
+        );
+        engine.resume().await.context("restoring monitor states")?;
+        let service = Arc::new(Service::new(engine, store, source));
+        Ok(Self {
+            listener,
+            service,
+            clock,
+            retention: settings.storage.retention,
+            changes: ChangeFeed::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn service(&self) -> Arc<Service> {
+        self.service.clone()
+    }
+
+    /// The public page's change feed: call `notify()` after any write it must show that does
+    /// not go through the web API or the engine (e.g. incident automation).
+    pub fn changes(&self) -> ChangeFeed {
+        self.changes.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops the engine (flushing its last results).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        let service = self.service.clone();
+        let start = self.clock.now();
+        for worker in [crate::automation::CURSOR, belfry_notify::dispatch::CURSOR] {
+            TransitionCursor::start_if_new(service.storage.as_ref(), worker, start).await?;
+        }
+        let engine = tokio::spawn(service.engine.clone().run(stopped()));
+        let keeper = tokio::spawn(housekeeping::run(
+            service.storage.clone(),
+            self.clock.clone(),
+            self.retention,
+            stopped(),
+        ));
+        let desk = tokio::spawn(desk(service.clone(), self.clock.clone(), self.changes.clone(), stopped()));
+        let upkeep = tokio::spawn(crate::telemetry::upkeep());
+        let forward = tokio::spawn(forward_transitions(service.clone(), self.changes.clone()));
+        let state = WebState {
+            store: service.storage.clone(),
+            incidents: service.storage.clone(),
+            alerts: service.storage.clone(),
+            subscribers: service.storage.clone(),
+            runtime: service.clone(),
+            clock: self.clock.clone(),
+        };
+        let app = belfry_web::router_with(state, self.changes.clone());
+        tracing::info!(listen = %self.local_addr(), "serving");
+        // The client address feeds per-IP limits (subscriptions).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let served = server.await;
+        let _ = engine.await;
+        keeper.abort();
+        desk.abort();
+        upkeep.abort();
+        forward.abort();
+        served.context("HTTP server failed")
+    }
+}
+
+/// Every engine transition marks the public page stale (lagging behind only means many
+/// changes: one poke covers them all).
+async fn forward_transitions(service: Arc<Service>, changes: ChangeFeed) {
+    let mut transitions = service.engine.subscribe();
+    loop {
+        match transitions.recv().await {
+            Ok(_) | Err(RecvError::Lagged(_)) => {
+                changes.notify();
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// `export-static`: the public site as static files, read from the data of a (possibly
+/// running) server. Monitor states are those last persisted.
+pub async fn export_static(args: &ExportArgs) -> anyhow::Result<usize> {
+    let source = ConfigSource::resolve(&args.data, SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let (settings, store) = load_data(&args.data).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(settings.catalog),
+        store.clone(),
+        clock.clone(),
+        Checkers::new(),
+    );
+    engine.resume().await.context("reading monitor states")?;
+    let state = WebState {
+        store: store.clone(),
+        incidents: store.clone(),
+        alerts: store.clone(),
+        subscribers: store.clone(),
+        runtime: Arc::new(Service::new(engine, store, source)),
+        clock,
+    };
+    let written = belfry_web::export_static(&state, &args.out)
+        .await
+        .with_context(|| format!("exporting to {}", args.out.display()))?;
+    Ok(written.len())
+}
+
+/// The secret that signs acknowledge links, created on first start and kept in the store so
+/// every node (and a restart) shares it.
+pub async fn ack_key(storage: &dyn Storage) -> anyhow::Result<Vec<u8>> {
+    const NAME: &str = "secret:ack_key";
+    if let Some(hex) = storage.cursor(NAME).await? {
+        return Ok(hex.into_bytes());
+    }
+    let hex = crate::token::random_hex(32)?;
+    storage.set_cursor(NAME, &hex).await?;
+    Ok(hex.into_bytes())
+}
+
+/// The alert dispatcher of a running service.
+pub async fn dispatcher(service: &Arc<Service>) -> anyhow::Result<Dispatcher> {
+    let key = ack_key(service.storage.as_ref()).await?;
+    let http =
+        belfry_notify::HttpClient::new().map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
+    Ok(Dispatcher::new(service.storage.clone(), service.clone(), http, DispatcherConfig::new(key)))
+}
+
+/// Once a second: maintenance windows into the engine, transitions into automatic incidents,
+/// and alerts routed, escalated and delivered.
+async fn desk(
+    service: Arc<Service>,
+    clock: Arc<dyn Clock>,
+    changes: ChangeFeed,
+    stop: impl Future<Output = ()>,
+) {
+    let automation = Automation::new(service.storage.clone(), service.engine.clone());
+    let dispatcher = match dispatcher(&service).await {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::error!(error = %e, "alerting is not running");
+            None
+        }
+    };
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = every.tick() => {}
+        }
+        let now = clock.now();
+        if let Err(e) = windows::apply(service.storage.as_ref(), &service.engine, now).await {
+            tracing::warn!(error = %e, "applying maintenance windows failed; will retry");
+        }
+        match automation.step(now).await {
+            // Incidents changed: the public page shows them now rather than at its next refresh.
+            Ok(n) if n > 0 => {
+                changes.notify();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "incident automation failed; will retry"),
+        }
+        if let Some(dispatcher) = &dispatcher
+            && let Err(e) = dispatcher.drain_once(now).await
+        {
+            tracing::warn!(error = %e, "alert dispatch failed; will retry");
+        }
+    }
+}
+
+/// `serve`: builds, reloads on SIGHUP, stops on SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(&args).await?;
+    let service = app.service();
+    let changes = app.changes();
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading configuration");
+            let _ = belfry_core::Runtime::reload(service.as_ref()).await;
+            changes.notify();
+        }
+    });
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,379 @@
+//! Alerting end to end: the real engine, store, dispatcher and channels against real local
+//! receivers, on a fake clock; and the real binary killed with notifications pending.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use belfry::service::Service;
+use belfry::settings::ConfigSource;
+use belfry_core::alert::DeliveryStatus;
+use belfry_core::{Clock, MonitorState};
+use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
+
+use crate::engine::{Rig, rig};
+use crate::support::{Receiver, Server, Target, closed_port, eventually, write};
+
+fn config(target: &Target, first: &Receiver, backup: &Receiver) -> String {
+    format!(
+        r#"
+page: {{title: Acme Status, time_zone: America/New_York, public_url: "http://status.acme.test"}}
+components: [{{id: api, name: Internal API}}]
+monitors:
+  - {{id: api-http, name: Internal API, kind: http, component: api, url: "{}", interval: 10s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}", secret: "whsec-test"}}
+  - {{id: backup-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, repeat: 2, steps: [{{after: 0s, notify: [ops-hook]}}, {{after: 10m, notify: [backup-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up], escalation: default}}
+"#,
+        target.url("/health"),
+        first.url("/hook"),
+        backup.url("/hook")
+    )
+}
+
+fn dispatcher(rig: &Rig) -> Dispatcher {
+    let runtime = Arc::new(Service::new(
+        rig.engine.clone(),
+        rig.storage.clone(),
+        ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+    ));
+    let http = belfry_notify::HttpClient::new().unwrap();
+    Dispatcher::new(rig.storage.clone(), runtime, http, DispatcherConfig::new(b"test-ack-key".to_vec()))
+}
+
+#[tokio::test]
+async fn an_escalation_runs_its_steps_on_the_clock_and_stops_when_acknowledged() {
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let rig = rig(&config(&target, &first, &backup)).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap(); // starts following transitions
+
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    let report = dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!((report.alerts_opened, report.sent), (1, 1), "{report:?}");
+    let (headers, body) = first.received.lock().unwrap()[0].clone();
+    let sig = headers["belfry-signature"].to_str().unwrap().to_owned();
+    let (t, _) = sig.strip_prefix("t=").unwrap().split_once(",v1=").unwrap();
+    let expected =
+        belfry_notify::channel::webhook::signature("whsec-test", t.parse().unwrap(), body.as_bytes());
+    assert_eq!(sig, expected, "HMAC-SHA256 of \"<t>.<body>\" keyed by the secret");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["event"], "down");
+    assert!(json["ack_url"].as_str().unwrap().starts_with("http://status.acme.test/ack/"), "{json}");
+    assert_eq!(backup.bodies().len(), 0);
+
+    // Ten minutes on, still unacknowledged: the second step pages the backup.
+    rig.clock.advance(Duration::from_secs(600));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(backup.bodies().len(), 1);
+    assert_eq!(first.bodies().len(), 1);
+
+    // Acknowledged: nothing more, however long it stays down.
+    let mut alert = rig.storage.active_alerts().await.unwrap().remove(0);
+    assert!(alert.acknowledge("alice", rig.clock.now()));
+    rig.storage.route(&[], &[alert], &[], None).await.unwrap();
+    for _ in 0..6 {
+        rig.clock.advance(Duration::from_secs(600));
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+    }
+    assert_eq!((first.bodies().len(), backup.bodies().len()), (1, 1));
+
+    // Recovery: the up notice goes out once (to the first step's channel).
+    target.set_status(200);
+    rig.step("api-http", Duration::from_secs(10)).await;
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(first.bodies().last().unwrap()["event"], "up");
+}
+
+#[tokio::test]
+async fn a_receiver_failing_three_times_gets_exactly_one_delivery() {
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    *first.fail_first.lock().unwrap() = 3;
+    let rig = rig(&config(&target, &first, &backup)).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    rig.step("api-http", Duration::from_secs(10)).await;
+    for _ in 0..10 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(30));
+    }
+    assert_eq!(first.bodies().len(), 1, "exactly one successful delivery");
+    let sent = rig.storage.deliveries(Some(DeliveryStatus::Sent), 10).await.unwrap();
+    let to_first: Vec<_> = sent.iter().filter(|d| d.channel == "ops-hook").collect();
+    assert_eq!(to_first.len(), 1);
+    assert_eq!(to_first[0].attempts, 4);
+}
+
+#[tokio::test]
+async fn notifications_pending_at_kill_9_are_delivered_once_after_restart() {
+    let target = Target::start().await;
+    target.set_status(503);
+    let hook_port = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "belfry.yaml",
+        &format!(
+            r#"
+monitors:
+  - {{id: api-http, kind: http, url: "{}", interval: 1s, failure: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "http://127.0.0.1:{hook_port}/hook"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down], escalation: default}}
+"#,
+            target.url("/")
+        ),
+    );
+    let mut server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
+    // The receiver is not there yet: the delivery fails and stays pending in the outbox.
+    eventually("a failed delivery attempt", Duration::from_secs(30), || async {
+        server.logs().contains("notification not delivered").then_some(())
+    })
+    .await;
+    server.kill();
+
+    let receiver = Receiver::start_on(hook_port).await;
+    let _server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
+    eventually("the pending notification", Duration::from_secs(60), || async {
+        (!receiver.bodies().is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1, "delivered once: {bodies:?}");
+    assert_eq!(bodies[0]["event"], "down");
+}
+
+#[tokio::test]
+async fn the_acknowledge_link_in_a_message_stops_the_escalation_through_the_real_server() {
+    let target = Target::start().await;
+    target.set_status(503);
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "belfry.yaml",
+        &format!(
+            r#"
+page: {{title: Acme, public_url: "http://status.acme.test"}}
+monitors:
+  - {{id: api-http, kind: http, url: "{}", interval: 1s, failure: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, repeat: 100, round: 1s, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down], escalation: default}}
+"#,
+            target.url("/"),
+            receiver.url("/hook")
+        ),
+    );
+    let server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
+    let ack_url = eventually("a page with an acknowledge link", Duration::from_secs(30), || async {
+        receiver.bodies().first().and_then(|b| b["ack_url"].as_str().map(str::to_owned))
+    })
+    .await;
+    let path = ack_url.strip_prefix("http://status.acme.test").unwrap().to_owned();
+    let (status, page) = crate::support::request_text("GET", &server.url(&path), None).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<form method=\"post\">"));
+    let forged = format!("{}0", path);
+    assert_eq!(crate::support::request_text("POST", &server.url(&forged), None).await.0, 403);
+    let (status, page) = crate::support::request_text("POST", &server.url(&path), None).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Escalation stopped"));
+    let after_ack = receiver.bodies().len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(receiver.bodies().len() <= after_ack + 1, "paging stopped (one may have been in flight)");
+}
+
+#[tokio::test]
+async fn a_child_of_a_down_parent_is_grouped_under_the_parents_alert() {
+    let target = Target::start().await;
+    let (receiver, unused) = (Receiver::start().await, Receiver::start().await);
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: db-host, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+  - {{id: api-1, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}, depends_on: [db-host]}}
+  - {{id: api-2, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}, depends_on: [db-host]}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{hook}"}}
+  - {{id: unused, kind: webhook, url: "{unused}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down], escalation: default}}
+"#,
+        url = target.url("/"),
+        hook = receiver.url("/hook"),
+        unused = unused.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    rig.step("db-host", Duration::from_secs(10)).await;
+    assert_eq!(rig.state("api-1"), MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1, "one page for the host, none for its dependants: {bodies:#?}");
+    assert_eq!(bodies[0]["monitor"]["id"], "db-host");
+}
+
+#[tokio::test]
+async fn an_expiring_certificate_warns_once_as_its_own_event() {
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: site, name: Website, kind: tls, host: 127.0.0.1, port: 443, interval: 1h}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: certs, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [certificate_expiring], escalation: certs}}
+"#,
+        receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    let now = rig.clock.now();
+    let not_after = now.checked_add(jiff::SignedDuration::from_hours(5 * 24)).unwrap();
+    let result = belfry_core::CheckResult {
+        monitor: belfry_core::MonitorId::parse("site").unwrap(),
+        region: "local".into(),
+        at: now,
+        ok: true,
+        degraded: false,
+        inconclusive: false,
+        duration_ms: 20,
+        phases: Default::default(),
+        status: None,
+        ip: None,
+        error: None,
+        conditions: vec![],
+        values: [("certificate".to_owned(), serde_json::json!({"not_after": not_after.to_string()}))]
+            .into_iter()
+            .collect(),
+    };
+    let batch = belfry_core::store::Batch { results: vec![result], ..Default::default() };
+    rig.storage.write(&batch).await.unwrap();
+    for _ in 0..3 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(60));
+    }
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1, "once per certificate: {bodies:#?}");
+    assert_eq!(bodies[0]["event"], "certificate_expiring");
+    assert!(bodies[0]["summary"].as_str().unwrap().contains("expires in 5 days"), "{}", bodies[0]);
+}
+
+#[tokio::test]
+async fn alerts_sent_are_on_the_incident_timeline() {
+    let target = Target::start().await;
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+components: [{{id: api, name: Internal API, incident: auto}}]
+monitors:
+  - {{id: api-http, kind: http, component: api, url: "{}", interval: 10s, failure: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down], escalation: default}}
+"#,
+        target.url("/"),
+        receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let automation = belfry::automation::Automation::new(rig.storage.clone(), rig.engine.clone());
+    let dispatch = dispatcher(&rig);
+    automation.step(rig.clock.now()).await.unwrap();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    rig.step("api-http", Duration::from_secs(10)).await;
+    automation.step(rig.clock.now()).await.unwrap();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let filter = belfry_core::store::IncidentFilter { limit: 10, ..Default::default() };
+    let incident = rig.storage.incidents(&filter).await.unwrap().remove(0);
+    let timeline = rig.storage.timeline(&incident.id).await.unwrap();
+    assert!(
+        timeline.iter().any(|e| e.kind == belfry_core::incident::TimelineKind::AlertSent
+            && e.text == "Alert sent to ops-hook (down)"),
+        "{timeline:#?}"
+    );
+}
+
+#[tokio::test]
+async fn incident_events_reach_the_rules_that_ask_for_them_once() {
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+components: [{{id: api, name: Internal API}}]
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: notices, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [incident_*], escalation: notices}}
+"#,
+        receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let now = rig.clock.advance(Duration::from_secs(1));
+    let update = |id: &str, status| belfry_core::incident::NewUpdate {
+        id: id.into(),
+        status,
+        body: "Forms are slow".into(),
+        author: "dana".into(),
+        notify: true,
+        components: Default::default(),
+        impact: None,
+        display_at: None,
+    };
+    let (mut incident, timeline) = belfry_core::incident::Incident::open(
+        "inc1".into(),
+        "Forms slow".into(),
+        belfry_core::incident::Impact::Minor,
+        update("u1", belfry_core::incident::IncidentStatus::Investigating),
+        None,
+        true,
+        now,
+    )
+    .unwrap();
+    rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
+    for _ in 0..3 {
+        rig.clock.advance(Duration::from_secs(1));
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+    }
+    incident.version = 1;
+    let later = rig.clock.advance(Duration::from_secs(1));
+    let more =
+        incident.post_update(update("u2", belfry_core::incident::IncidentStatus::Resolved), later).unwrap();
+    rig.storage.save_incident(&incident, 1, &more).await.unwrap();
+    for _ in 0..3 {
+        rig.clock.advance(Duration::from_secs(1));
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+    }
+    let events: Vec<String> =
+        receiver.bodies().iter().map(|b| b["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["incident_created", "incident_resolved"]);
+}

@@ -1,0 +1,266 @@
+//! Automatic incidents and maintenance windows, driven on a fake clock with the real engine,
+//! store, web router and a real target.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use belfry::automation::Automation;
+use belfry::service::Service;
+use belfry::settings::ConfigSource;
+use belfry::windows;
+use belfry_core::incident::{IncidentStatus, TimelineKind};
+use belfry_core::maintenance::Maintenance;
+use belfry_core::store::IncidentFilter;
+use belfry_core::{Clock, MonitorId, MonitorState};
+use belfry_web::WebState;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::engine::{Rig, rig};
+use crate::support::Target;
+
+const TEN: Duration = Duration::from_secs(10);
+
+fn config(url: &str, incident: &str) -> String {
+    format!(
+        r#"
+components: [{{id: api, name: Internal API, incident: {incident}}}]
+monitors:
+  - {{id: api-http, name: Internal API, kind: http, component: api, url: "{url}", interval: 10s,
+     failure: {{threshold: 2}}, recovery: {{threshold: 1}}, impact: partial_outage}}
+"#
+    )
+}
+
+/// Runs one engine step, then the desk work (windows, automation) at the same instant.
+async fn step(rig: &Rig, automation: &Automation, by: Duration) -> MonitorState {
+    let now = rig.clock.advance(by);
+    windows::apply(rig.storage.as_ref(), &rig.engine, now).await.unwrap();
+    rig.engine.tick(now).await.unwrap();
+    automation.step(now).await.unwrap();
+    rig.state("api-http")
+}
+
+async fn auto_incidents(rig: &Rig) -> Vec<belfry_core::incident::Incident> {
+    let filter = IncidentFilter { include_drafts: true, limit: 100, ..IncidentFilter::default() };
+    rig.storage.incidents(&filter).await.unwrap()
+}
+
+async fn v2(rig: &Rig, path: &str) -> Value {
+    let runtime = Arc::new(Service::new(
+        rig.engine.clone(),
+        rig.storage.clone(),
+        ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+    ));
+    let state = WebState {
+        store: rig.storage.clone(),
+        incidents: rig.storage.clone(),
+        alerts: rig.storage.clone(),
+        subscribers: rig.storage.clone(),
+        runtime,
+        clock: rig.clock.clone(),
+    };
+    let resp =
+        belfry_web::router(state).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+fn component_status(components: &Value, id: &str) -> String {
+    components["components"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_outage_opens_an_incident_flaps_attach_and_quiet_recovery_resolves_it() {
+    let target = Target::start().await;
+    let rig = rig(&config(&target.url("/"), "{mode: auto, resolve_after: 5m}")).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    automation.step(rig.clock.now()).await.unwrap(); // starts following transitions from now
+    assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Up);
+
+    target.set_status(503);
+    step(&rig, &automation, TEN).await;
+    assert!(auto_incidents(&rig).await.is_empty(), "suspected opens nothing");
+    assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Down);
+    let opened = auto_incidents(&rig).await;
+    assert_eq!(opened.len(), 1);
+    let incident = &opened[0];
+    assert_eq!(incident.name, "Internal API went down");
+    assert!(incident.published);
+    assert_eq!(incident.status, IncidentStatus::Investigating);
+    let summary = v2(&rig, "/api/v2/summary.json").await;
+    assert_eq!(summary["incidents"][0]["id"], incident.id.as_str(), "{summary}");
+    assert_eq!(component_status(&summary, "api"), "partial_outage");
+
+    // Recovery: monitoring. A flap within the quiet period reopens the same incident.
+    target.set_status(200);
+    step(&rig, &automation, TEN).await;
+    assert_eq!(auto_incidents(&rig).await[0].status, IncidentStatus::Monitoring);
+    target.set_status(503);
+    step(&rig, &automation, TEN).await;
+    assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Down);
+    let flapped = auto_incidents(&rig).await;
+    assert_eq!(flapped.len(), 1, "the flap attached to the open incident");
+    assert_eq!(flapped[0].status, IncidentStatus::Investigating);
+
+    // Up for the whole quiet period: resolved, with the duration from recorded data.
+    target.set_status(200);
+    step(&rig, &automation, TEN).await;
+    for _ in 0..31 {
+        step(&rig, &automation, TEN).await;
+    }
+    let resolved = auto_incidents(&rig).await.remove(0);
+    assert_eq!(resolved.status, IncidentStatus::Resolved);
+    let recovered = resolved.updates.iter().find(|u| u.body.contains("recovered after")).unwrap();
+    assert!(recovered.body.contains("recovered after 10 s"), "{}", recovered.body);
+
+    let timeline = rig.storage.timeline(&resolved.id).await.unwrap();
+    let monitor_entries: Vec<_> = timeline.iter().filter(|e| e.kind == TimelineKind::Monitor).collect();
+    let moves: Vec<&str> = monitor_entries
+        .iter()
+        .map(|e| e.text.split(" → ").nth(1).unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(moves, ["down", "up", "suspected", "down", "up"], "{timeline:#?}");
+    assert!(monitor_entries[0].text.contains("[STATUS] (503) < 400"), "{}", monitor_entries[0].text);
+    assert!(monitor_entries[0].data["results"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at), "timeline in time order");
+
+    let summary = v2(&rig, "/api/v2/summary.json").await;
+    assert_eq!(summary["incidents"].as_array().unwrap().len(), 0);
+    assert_eq!(component_status(&summary, "api"), "operational");
+}
+
+#[tokio::test]
+async fn drafts_stay_private_until_published() {
+    let target = Target::start().await;
+    target.set_status(500);
+    let rig = rig(&config(&target.url("/"), "draft")).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    automation.step(rig.clock.now()).await.unwrap();
+    step(&rig, &automation, TEN).await;
+    assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Down);
+    let drafts = auto_incidents(&rig).await;
+    assert_eq!(drafts.len(), 1);
+    assert!(!drafts[0].published);
+    let public = v2(&rig, "/api/v2/incidents.json").await;
+    assert_eq!(public["incidents"].as_array().unwrap().len(), 0, "{public}");
+}
+
+#[tokio::test]
+async fn a_maintenance_window_suppresses_outages_only_inside_it() {
+    let target = Target::start().await;
+    target.set_status(503);
+    let rig = rig(&config(&target.url("/"), "auto")).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let start = rig.clock.now();
+    automation.step(start).await.unwrap();
+    let window = Maintenance {
+        id: "mw1".into(),
+        name: "API upgrade".into(),
+        description: "Upgrading the API".into(),
+        components: vec![MonitorId::parse("api").unwrap()],
+        starts_at: start.checked_add(Duration::from_secs(5)).unwrap(),
+        ends_at: start.checked_add(Duration::from_secs(55)).unwrap(),
+        rrule: None,
+        time_zone: "UTC".into(),
+        count_downtime: false,
+        manual: None,
+        created_at: start,
+        updated_at: start,
+        version: 0,
+    };
+    rig.storage.save_maintenance(&window, 0).await.unwrap();
+    let upcoming = v2(&rig, "/api/v2/scheduled-maintenances/upcoming.json").await;
+    assert_eq!(upcoming["scheduled_maintenances"][0]["status"], "scheduled", "{upcoming}");
+
+    // Inside the window: a failing target is never declared down and nothing is opened.
+    for _ in 0..5 {
+        assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Maintenance);
+        assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "under_maintenance");
+    }
+    let active = v2(&rig, "/api/v2/scheduled-maintenances/active.json").await;
+    assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress", "{active}");
+    assert!(auto_incidents(&rig).await.is_empty());
+
+    // After it: the same failure is an outage by the usual policy.
+    let mut after = vec![];
+    for _ in 0..3 {
+        after.push(step(&rig, &automation, TEN).await);
+    }
+    assert_eq!(
+        after,
+        [MonitorState::Suspected, MonitorState::Down, MonitorState::Down],
+        "window ended at +55 s"
+    );
+    assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "partial_outage");
+    assert_eq!(auto_incidents(&rig).await.len(), 1);
+    let all = v2(&rig, "/api/v2/scheduled-maintenances.json").await;
+    assert_eq!(all["scheduled_maintenances"][0]["status"], "completed", "{all}");
+}
+
+#[tokio::test]
+async fn a_window_starting_and_ending_is_on_the_timeline_of_incidents_it_touches() {
+    let target = Target::start().await;
+    let rig = rig(&config(&target.url("/"), "off")).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let start = rig.clock.now();
+    windows::apply(rig.storage.as_ref(), &rig.engine, start).await.unwrap();
+    let mut components = belfry_core::incident::AffectedComponents::new();
+    components.insert(MonitorId::parse("api").unwrap(), belfry_core::ComponentStatus::DegradedPerformance);
+    let first = belfry_core::incident::NewUpdate {
+        id: "u1".into(),
+        status: IncidentStatus::Identified,
+        body: "Slow API; a fix ships in tonight's window".into(),
+        author: "dana".into(),
+        notify: false,
+        components,
+        impact: None,
+        display_at: None,
+    };
+    let (incident, timeline) = belfry_core::incident::Incident::open(
+        "slow-api".into(),
+        "Slow API".into(),
+        belfry_core::incident::Impact::Minor,
+        first,
+        None,
+        true,
+        start,
+    )
+    .unwrap();
+    rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
+    let window = Maintenance {
+        id: "mw2".into(),
+        name: "API fix".into(),
+        description: String::new(),
+        components: vec![MonitorId::parse("api").unwrap()],
+        starts_at: start.checked_add(Duration::from_secs(5)).unwrap(),
+        ends_at: start.checked_add(Duration::from_secs(55)).unwrap(),
+        rrule: None,
+        time_zone: "UTC".into(),
+        count_downtime: false,
+        manual: None,
+        created_at: start,
+        updated_at: start,
+        version: 0,
+    };
+    rig.storage.save_maintenance(&window, 0).await.unwrap();
+    for _ in 0..7 {
+        step(&rig, &automation, TEN).await;
+    }
+    let entries: Vec<String> = rig
+        .storage
+        .timeline("slow-api")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == TimelineKind::Maintenance)
+        .map(|e| format!("{} {}", e.at.duration_since(start).as_secs(), e.text))
+        .collect();
+    assert_eq!(entries, ["5 Maintenance \"API fix\" started", "55 Maintenance \"API fix\" ended"]);
+}

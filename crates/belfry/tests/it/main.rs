@@ -1,0 +1,17 @@
+//! End-to-end tests: the real engine, store and binary against real local servers.
+
+mod alerts;
+mod binary;
+mod deps;
+mod dns;
+mod engine;
+mod icmp;
+mod incident_api;
+mod incidents;
+mod knot;
+mod page;
+mod postgres;
+mod postmortem;
+mod subscribers;
+mod support;
+mod widget;
