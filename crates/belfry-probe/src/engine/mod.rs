@@ -124,7 +124,6 @@ impl Engine {
             if let Some(slot) = inner.slots.get_mut(&id)
                 && !slot.spec.paused
             {
-                slot.shown = slot::Shown::of(&state);
                 slot.policy = state;
             }
         }
@@ -180,9 +179,9 @@ impl Engine {
             .values()
             .map(|s| LiveState {
                 monitor: s.spec.id.clone(),
-                state: s.shown.state,
-                since: s.shown.since,
-                flapping: s.shown.flapping,
+                state: s.policy.state,
+                since: s.policy.since,
+                flapping: s.policy.flapping,
             })
             .collect();
         states.sort_by(|a, b| a.monitor.cmp(&b.monitor));
@@ -262,14 +261,6 @@ impl Engine {
         match self.store.write(&unwritten).await {
             Ok(()) => {
                 let done = std::mem::take(&mut *unwritten);
-                {
-                    let mut inner = self.lock();
-                    for (id, policy) in &done.states {
-                        if let Some(slot) = inner.slots.get_mut(id) {
-                            slot.shown = slot::Shown::of(policy);
-                        }
-                    }
-                }
                 ::metrics::gauge!(metrics::WRITE_BUFFER_RESULTS).set(0.0);
                 for t in &done.transitions {
                     let _ = self.events.send(t.clone());

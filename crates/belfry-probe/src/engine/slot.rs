@@ -14,9 +14,6 @@ const EVIDENCE: usize = 5;
 pub(super) struct Slot {
     pub spec: Arc<MonitorSpec>,
     pub policy: PolicyState,
-    /// The state as last written to the store: what readers are shown, so nothing is reported
-    /// that a `kill -9` could take back.
-    pub shown: Shown,
     pub next_due: Timestamp,
     /// A check of this monitor is in flight; it is never run twice at once.
     pub running: bool,
@@ -28,26 +25,12 @@ pub(super) struct Slot {
     watching_since: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Shown {
-    pub state: MonitorState,
-    pub since: Timestamp,
-    pub flapping: bool,
-}
-
-impl Shown {
-    pub fn of(policy: &PolicyState) -> Self {
-        Self { state: policy.state, since: policy.since, flapping: policy.flapping }
-    }
-}
-
 impl Slot {
     pub fn new(spec: Arc<MonitorSpec>, now: Timestamp) -> Self {
         let next_due = next_slot(spec.id.as_str(), spec.interval, now);
         Self {
             spec,
             policy: PolicyState::new(MonitorState::Up, now),
-            shown: Shown { state: MonitorState::Up, since: now, flapping: false },
             next_due,
             running: false,
             dirty: false,

@@ -186,8 +186,12 @@ async fn kill_9_loses_no_transition_and_the_schedule_resumes() {
     let cfg = write(dir.path(), "belfry.yaml", &config(&target));
     let read = token(dir.path(), &cfg, "read");
     let mut server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
-    eventually("down", LIMIT, || async {
-        (monitor_state(&server, &read, "api-http").await.0 == "down").then_some(())
+    // The live state may run ahead of the store by one write batch; wait for the transition to
+    // be committed (the transitions API reads the store), then kill.
+    let transitions = server.url("/api/v1/monitors/api-http/transitions");
+    eventually("down committed", LIMIT, || async {
+        let (_, list) = get_json(&transitions, Some(&read)).await;
+        list.to_string().contains("\"to\":\"down\"").then_some(())
     })
     .await;
     server.kill();
