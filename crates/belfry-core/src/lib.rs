@@ -2,6 +2,7 @@
 //! and the ports (`Store`, `Clock`) that the other crates implement or use.
 //! No I/O and no async runtime live here.
 
+pub mod access;
 pub mod alert;
 pub mod auth;
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod status;
 pub mod store;
 pub mod subscriber;
 pub mod uptime;
+pub mod vault;
 
 pub use catalog::{Catalog, PageSettings};
 pub use check::{
@@ -31,5 +33,5 @@ pub use component::{Component, ComponentStatus};
 pub use condition::Condition;
 pub use monitor::{MonitorId, MonitorSpec};
 pub use policy::{MonitorState, PolicyState, Transition};
-pub use runtime::{LiveState, Runtime};
+pub use runtime::{ConsoleObject, LiveState, Runtime, Section};
 pub use store::{Store, StoreError};

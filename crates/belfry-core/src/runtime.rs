@@ -36,6 +36,51 @@ pub enum PushError {
     Paused,
 }
 
+/// The config sections the console can add objects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    Monitors,
+    Channels,
+}
+
+impl Section {
+    pub const ALL: [Section; 2] = [Section::Monitors, Section::Channels];
+
+    /// The config key of the section (`monitors`, `channels`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Monitors => "monitors",
+            Self::Channels => "channels",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == raw)
+    }
+}
+
+/// One console-made object: an entry of a config section, written as YAML (JSON is YAML too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleObject {
+    pub section: Section,
+    pub id: String,
+    pub yaml: String,
+}
+
+impl ConsoleObject {
+    /// Its vault entry name: `object:{section}:{id}`.
+    pub fn vault_name(section: Section, id: &str) -> String {
+        format!("object:{}:{id}", section.key())
+    }
+
+    /// The object stored under a vault name, if it is one.
+    pub fn from_vault(name: &str, yaml: String) -> Option<Self> {
+        let rest = name.strip_prefix("object:")?;
+        let (section, id) = rest.split_once(':')?;
+        Some(Self { section: Section::parse(section)?, id: id.to_owned(), yaml })
+    }
+}
+
 #[async_trait]
 pub trait Runtime: Send + Sync {
     /// The configuration in force now.
@@ -53,6 +98,22 @@ pub trait Runtime: Send + Sync {
     async fn reload(&self) -> Result<(), Vec<String>>;
 
     fn readiness(&self) -> Readiness;
+
+    /// Objects made in the console (kept sealed in the store), as config YAML.
+    async fn console_objects(&self) -> Result<Vec<ConsoleObject>, String>;
+
+    /// Adds or replaces (`yaml: Some`) or removes (`None`) a console-made object. It is
+    /// validated together with the config file and put in force at once; on error nothing
+    /// changes and the errors are returned (an id the config file defines is refused).
+    async fn put_console_object(
+        &self,
+        section: Section,
+        id: &str,
+        yaml: Option<String>,
+    ) -> Result<(), Vec<String>>;
+
+    /// Runs a monitor's check once, now, outside its schedule and policy ("run now").
+    async fn run_now(&self, monitor: &MonitorId) -> Option<crate::check::CheckResult>;
 
     /// Prometheus text exposition of the process metrics.
     fn render_metrics(&self) -> String;

@@ -283,10 +283,69 @@ pub trait SubscriberStore: Send + Sync {
     ) -> Result<Vec<crate::subscriber::Subscriber>, StoreError>;
 }
 
-/// Every storage role in one object, as the wiring hands it around.
-pub trait Storage: Store + IncidentStore + AlertStore + SubscriberStore {}
+/// Console users, their sessions, the audit log and the vault of sealed secrets (see
+/// [`crate::access`] and [`crate::vault`]).
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Inserts or replaces the user with `user.id`; [`StoreError::Conflict`] when another user
+    /// already has the name.
+    async fn save_user(&self, user: &crate::access::User) -> Result<(), StoreError>;
 
-impl<T: Store + IncidentStore + AlertStore + SubscriberStore> Storage for T {}
+    async fn user(&self, id: &str) -> Result<Option<crate::access::User>, StoreError>;
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<crate::access::User>, StoreError>;
+
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<crate::access::User>, StoreError>;
+
+    /// Deletes the user and its sessions; `false` when there was none.
+    async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
+
+    async fn insert_session(&self, session: &crate::access::Session) -> Result<(), StoreError>;
+
+    /// The session whose cookie secret hashes to `hash`, expired or not.
+    async fn session(&self, hash: &str) -> Result<Option<crate::access::Session>, StoreError>;
+
+    /// `false` when there was none.
+    async fn delete_session(&self, hash: &str) -> Result<bool, StoreError>;
+
+    /// Ends every session of a user ("log out everywhere"); how many there were.
+    async fn delete_sessions_of(&self, user_id: &str) -> Result<u64, StoreError>;
+
+    /// Drops sessions expired before `now`; how many.
+    async fn prune_sessions(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// Appends an entry (its `id` is ignored and assigned); returns the id.
+    async fn append_audit(&self, entry: &crate::access::AuditEntry) -> Result<i64, StoreError>;
+
+    /// Entries newest first, with ids below `before` when given, at most `limit`.
+    async fn audit(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::access::AuditEntry>, StoreError>;
+
+    /// A sealed value ([`crate::vault::MasterKey::seal`]) by name.
+    async fn vault_get(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Inserts or replaces a sealed value.
+    async fn vault_put(&self, name: &str, sealed: &str) -> Result<(), StoreError>;
+
+    /// `false` when there was none.
+    async fn vault_delete(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Every entry whose name starts with `prefix` (all for `""`), by name.
+    async fn vault_list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Replaces the values of the given entries in one transaction (key rotation: either every
+    /// value is under the new key or none is).
+    async fn vault_replace(&self, entries: &[(String, String)]) -> Result<(), StoreError>;
+}
+
+/// Every storage role in one object, as the wiring hands it around.
+pub trait Storage: Store + IncidentStore + AlertStore + SubscriberStore + AdminStore {}
+
+impl<T: Store + IncidentStore + AlertStore + SubscriberStore + AdminStore> Storage for T {}
 
 /// Where a worker is in the stream of transitions (`at` in epoch ms, then monitor id), so it
 /// handles each transition once, in order, across restarts.

@@ -47,6 +47,12 @@ pub(crate) fn translate(
     }
 }
 
+/// Whether the database itself refused `err` on a constraint of `kind` (before
+/// [`translate`], for callers that give a violation its own meaning).
+pub(crate) fn violates(err: &sqlx::Error, kind: ErrorKind) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.kind() == kind)
+}
+
 /// Translates a migration failure, running statement errors through `db`.
 pub(crate) fn migrate(err: sqlx::migrate::MigrateError, db: fn(sqlx::Error) -> StoreError) -> StoreError {
     match err {

@@ -1,5 +1,5 @@
-//! Belfry storage: implementations of the `belfry_core::Store`, `IncidentStore`, `AlertStore` and
-//! `SubscriberStore` ports.
+//! Belfry storage: implementations of the `belfry_core::Store`, `IncidentStore`, `AlertStore`,
+//! `SubscriberStore` and `AdminStore` ports.
 //!
 //! Two backends, `sqlite` (embedded, the default) and `postgres` (several nodes); the pieces
 //! that do not depend on the backend (column codecs, portable SQL, down periods, rollup maths
@@ -7,6 +7,8 @@
 //! same for both backends live once in `backend_shared/` and are compiled into each backend
 //! against its own `Pool` type.
 
+mod admin_codec;
+mod admin_sql;
 mod alert_codec;
 mod alert_sql;
 mod batch;

@@ -149,6 +149,13 @@ async fn subscriber_story() {
 }
 
 #[tokio::test]
+async fn admin_story() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 4).await.unwrap();
+    suite::admin::admin_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
 async fn reopening_keeps_everything() {
     let db = TestDb::create().await;
     {
@@ -196,6 +203,32 @@ async fn a_timeline_entry_failing_mid_save_rolls_back_the_incident() {
     suite::incidents::refused_note_rolls_back_the_save(&store).await;
     other.execute("DROP TRIGGER refuse_notes ON incident_timeline").await.unwrap();
     suite::incidents::note_is_accepted(&store).await;
+}
+
+#[tokio::test]
+async fn a_statement_failing_mid_replace_or_user_deletion_rolls_back() {
+    let db = TestDb::create().await;
+    let store = PgStore::open(&db.url(), 2).await.unwrap();
+    let mut other = PgConnection::connect(&db.url()).await.unwrap();
+    other
+        .execute(sqlx::raw_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+             CREATE TRIGGER refuse_vault BEFORE INSERT ON vault \
+             FOR EACH ROW WHEN (NEW.sealed = 'refused') EXECUTE FUNCTION refuse(); \
+             CREATE TRIGGER refuse_user_delete BEFORE DELETE ON users \
+             FOR EACH ROW WHEN (OLD.name = 'undeletable') EXECUTE FUNCTION refuse();",
+        ))
+        .await
+        .unwrap();
+    suite::admin::refused_statements_roll_back(&store).await;
+    other
+        .execute(sqlx::raw_sql(
+            "DROP TRIGGER refuse_vault ON vault; DROP TRIGGER refuse_user_delete ON users;",
+        ))
+        .await
+        .unwrap();
+    suite::admin::refused_statements_accepted(&store).await;
 }
 
 #[tokio::test]
@@ -417,6 +450,32 @@ async fn two_nodes_saving_one_incident_at_once_conflict() {
         assert_eq!(b.incident("race").await.unwrap().unwrap().version, round + 1);
         assert_eq!(b.timeline("race").await.unwrap(), expected, "round {round}");
     }
+}
+
+/// Two nodes saving different users with one name at once: the unique index orders them and
+/// exactly one save wins each round; the other is a `Conflict`.
+#[tokio::test]
+async fn two_nodes_claiming_one_user_name_conflict() {
+    use belfry_core::access::Role;
+    use belfry_core::store::AdminStore;
+    use suite::admin::user;
+
+    let db = TestDb::create().await;
+    let a = PgStore::open(&db.url(), 2).await.unwrap();
+    let b = PgStore::open(&db.url(), 2).await.unwrap();
+    for round in 0..20 {
+        let name = format!("name{round}");
+        let (mine, theirs) =
+            (user(&format!("a{round}"), &name, Role::Admin), user(&format!("b{round}"), &name, Role::Viewer));
+        let (x, y) = tokio::join!(a.save_user(&mine), b.save_user(&theirs));
+        let winner = match (x, y) {
+            (Ok(()), Err(StoreError::Conflict(_))) => mine,
+            (Err(StoreError::Conflict(_)), Ok(())) => theirs,
+            other => panic!("round {round}: {other:?}"),
+        };
+        assert_eq!(b.user_by_name(&name).await.unwrap(), Some(winner));
+    }
+    assert_eq!(a.users().await.unwrap().len(), 20);
 }
 
 /// Not a timed assertion: prints the sustained rate of 20 batches × 1,000 realistic results

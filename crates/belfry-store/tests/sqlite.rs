@@ -42,6 +42,13 @@ async fn subscriber_story() {
 }
 
 #[tokio::test]
+async fn admin_story() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&url(&dir), 4).await.unwrap();
+    suite::admin::admin_story(Arc::new(store)).await;
+}
+
+#[tokio::test]
 async fn reopening_the_file_keeps_everything() {
     let dir = TempDir::new().unwrap();
     {
@@ -85,6 +92,25 @@ async fn a_timeline_entry_failing_mid_save_rolls_back_the_incident() {
     suite::incidents::refused_note_rolls_back_the_save(&store).await;
     sqlx::query("DROP TRIGGER refuse_notes").execute(&other).await.unwrap();
     suite::incidents::note_is_accepted(&store).await;
+}
+
+#[tokio::test]
+async fn a_statement_failing_mid_replace_or_user_deletion_rolls_back() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&url(&dir), 2).await.unwrap();
+    let other = sqlx::SqlitePool::connect(&url(&dir)).await.unwrap();
+    for trigger in [
+        "CREATE TRIGGER refuse_vault BEFORE INSERT ON vault WHEN NEW.sealed = 'refused' \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        "CREATE TRIGGER refuse_user_delete BEFORE DELETE ON users WHEN OLD.name = 'undeletable' \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    ] {
+        sqlx::query(trigger).execute(&other).await.unwrap();
+    }
+    suite::admin::refused_statements_roll_back(&store).await;
+    sqlx::query("DROP TRIGGER refuse_vault").execute(&other).await.unwrap();
+    sqlx::query("DROP TRIGGER refuse_user_delete").execute(&other).await.unwrap();
+    suite::admin::refused_statements_accepted(&store).await;
 }
 
 #[tokio::test]

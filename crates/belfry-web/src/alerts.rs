@@ -13,15 +13,15 @@ use belfry_core::incident::{TimelineEntry, TimelineKind};
 use belfry_core::store::IncidentFilter;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Bearer;
+use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::incidents::author;
 use crate::state::WebState;
 use crate::xml::escape;
 
 /// Where the dispatcher keeps the key that signs acknowledge links.
-const ACK_KEY: &str = "secret:ack_key";
+/// The vault entry of the key that signs acknowledge links (see `belfry::app::ack_key`).
+const ACK_KEY: &str = "ack_key";
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
@@ -39,7 +39,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 /// The alert a link acknowledges, or the page explaining why it cannot.
 async fn linked_alert(state: &WebState, token: &str) -> Result<Alert, Response> {
     let now = state.clock.now();
-    let key = match state.incidents.cursor(ACK_KEY).await {
+    let key = match state.vault.get(ACK_KEY).await {
         Ok(Some(key)) => key,
         Ok(None) => {
             return Err(page(
@@ -48,9 +48,12 @@ async fn linked_alert(state: &WebState, token: &str) -> Result<Alert, Response> 
                 "<p>This acknowledge link is not valid.</p>",
             ));
         }
-        Err(e) => return Err(ApiError::from(e).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the acknowledge key failed");
+            return Err(ApiError::Status(StatusCode::SERVICE_UNAVAILABLE).into_response());
+        }
     };
-    let id = match ack::verify(key.as_bytes(), token, now) {
+    let id = match ack::verify(&key, token, now) {
         Ok(id) => id,
         Err(AckError::Expired) => {
             return Err(page(
@@ -171,12 +174,12 @@ pub(crate) async fn list(State(state): State<WebState>) -> Result<Json<AlertList
 /// `POST /api/v1/alerts/{id}/ack` (write).
 pub(crate) async fn ack_api(
     State(state): State<WebState>,
-    token: Bearer,
+    actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Alert>, ApiError> {
     let alert =
         state.alerts.alert(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no alert {id:?}")))?;
-    Ok(Json(acknowledge(&state, alert, &author(&token)).await?))
+    Ok(Json(acknowledge(&state, alert, &actor.label).await?))
 }
 
 #[derive(Deserialize)]

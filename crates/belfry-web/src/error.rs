@@ -41,6 +41,10 @@ pub enum ApiError {
     /// Someone else changed the same object at the same time, twice in a row; reload and retry.
     #[error("{0}")]
     Conflict(String),
+    /// A session's unsafe request came without its CSRF token (header `X-CSRF-Token` for the
+    /// API, form field `_csrf` for console forms).
+    #[error("missing or wrong CSRF token; reload the page and try again")]
+    CsrfRejected,
     /// The heartbeat monitor behind a push token is paused.
     #[error("the heartbeat monitor is paused")]
     MonitorPaused,
@@ -61,7 +65,7 @@ impl ApiError {
             Self::InvalidQuery(_) | Self::InvalidPath(_) => StatusCode::BAD_REQUEST,
             Self::InvalidJson { status, .. } => *status,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -80,6 +84,7 @@ impl ApiError {
             Self::InvalidJson { .. } => "invalid_json",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
+            Self::CsrfRejected => "csrf_rejected",
             Self::NotFound(_) => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -1,6 +1,7 @@
 //! Test doubles of the core ports (`Store`, `IncidentStore`, `Runtime`, `Clock`) and a small fixed world to
 //! drive the router in-process. The real end-to-end tests run the real parts.
 
+mod admin;
 mod incidents;
 mod ports;
 mod subscribers;

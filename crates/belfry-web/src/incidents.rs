@@ -17,7 +17,7 @@ use belfry_core::{Catalog, ComponentStatus, MonitorId, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Bearer;
+use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::ids::new_id;
@@ -112,11 +112,6 @@ pub(crate) struct EntryView {
     data: serde_json::Value,
 }
 
-/// Who made a change: the bearer token's id.
-pub(crate) fn author(token: &Bearer) -> String {
-    format!("token:{}", token.0.id)
-}
-
 pub(crate) fn incident_error(err: IncidentError) -> ApiError {
     match err {
         IncidentError::NoSuchUpdate(_) => ApiError::NotFound(err.to_string()),
@@ -207,7 +202,7 @@ async fn staff_doc(state: &WebState, incident: &Incident) -> Result<Json<Inciden
 /// `POST /api/v1/incidents` → 201 with the incident.
 pub(crate) async fn create(
     State(state): State<WebState>,
-    token: Bearer,
+    actor: Actor,
     ApiJson(req): ApiJson<CreateIncident>,
 ) -> Result<(StatusCode, Json<IncidentDoc>), ApiError> {
     let now = state.clock.now();
@@ -223,7 +218,7 @@ pub(crate) async fn create(
         id: new_id()?,
         status: req.status,
         body: req.body,
-        author: author(&token),
+        author: actor.label.clone(),
         notify: req.notify,
         components,
         impact: None,
@@ -283,7 +278,7 @@ pub(crate) async fn detail(
 pub(crate) async fn post_update(
     State(state): State<WebState>,
     ApiPath(id): ApiPath<String>,
-    token: Bearer,
+    actor: Actor,
     ApiJson(req): ApiJson<PostUpdate>,
 ) -> Result<(StatusCode, Json<IncidentDoc>), ApiError> {
     check_body(&req.body)?;
@@ -293,7 +288,7 @@ pub(crate) async fn post_update(
         id: new_id()?,
         status: req.status,
         body: req.body,
-        author: author(&token),
+        author: actor.label.clone(),
         notify: req.notify,
         components,
         impact: req.impact,
@@ -311,7 +306,7 @@ pub(crate) async fn post_update(
 pub(crate) async fn edit_update(
     State(state): State<WebState>,
     ApiPath((id, update_id)): ApiPath<(String, String)>,
-    token: Bearer,
+    actor: Actor,
     ApiJson(req): ApiJson<EditUpdate>,
 ) -> Result<Json<IncidentDoc>, ApiError> {
     if req.body.is_none() && req.display_at.is_none() {
@@ -321,7 +316,7 @@ pub(crate) async fn edit_update(
         check_body(body)?;
     }
     check_display_at(req.display_at, state.clock.now())?;
-    let who = author(&token);
+    let who = actor.label.clone();
     let incident = mutate(&state, &id, |incident, now| {
         let entry = incident
             .edit_update(&update_id, req.body.clone(), req.display_at, &who, now)
@@ -336,9 +331,9 @@ pub(crate) async fn edit_update(
 pub(crate) async fn publish(
     State(state): State<WebState>,
     ApiPath(id): ApiPath<String>,
-    token: Bearer,
+    actor: Actor,
 ) -> Result<Json<IncidentDoc>, ApiError> {
-    let who = author(&token);
+    let who = actor.label.clone();
     let incident =
         mutate(&state, &id, |incident, now| Ok(incident.publish(&who, now).into_iter().collect())).await?;
     staff_doc(&state, &incident).await
@@ -372,7 +367,7 @@ fn entry_view(e: TimelineEntry, tz: &jiff::tz::TimeZone) -> EntryView {
 pub(crate) async fn add_note(
     State(state): State<WebState>,
     ApiPath(id): ApiPath<String>,
-    token: Bearer,
+    actor: Actor,
     ApiJson(req): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<EntryView>), ApiError> {
     let text = req.text.trim();
@@ -381,7 +376,7 @@ pub(crate) async fn add_note(
     }
     load_incident(&state, &id).await?;
     let entry =
-        TimelineEntry::new(&id, state.clock.now(), TimelineKind::Note, text.to_owned(), &author(&token));
+        TimelineEntry::new(&id, state.clock.now(), TimelineKind::Note, text.to_owned(), &actor.label.clone());
     state.incidents.append_timeline(std::slice::from_ref(&entry)).await?;
     let tz = crate::snapshot::page_tz(&state.runtime.catalog());
     Ok((StatusCode::CREATED, Json(entry_view(entry, &tz))))

@@ -10,6 +10,7 @@ mod auth;
 mod badge;
 mod cache;
 mod changes;
+mod console;
 mod error;
 mod export;
 mod extract;
@@ -41,7 +42,7 @@ mod xml;
 #[cfg(test)]
 mod fakes;
 
-pub use auth::Bearer;
+pub use auth::Actor;
 pub use changes::ChangeFeed;
 pub use error::ApiError;
 pub use export::{ExportError, export_static};

@@ -15,10 +15,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Bearer;
+use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::incidents::{author, incident_error, load_incident, mutate};
+use crate::incidents::{incident_error, load_incident, mutate};
 use crate::snapshot::page_tz;
 use crate::state::WebState;
 
@@ -250,7 +250,7 @@ pub(crate) async fn get(
 pub(crate) async fn put(
     State(state): State<WebState>,
     ApiPath(id): ApiPath<String>,
-    token: Bearer,
+    actor: Actor,
     ApiJson(req): ApiJson<PutPostmortem>,
 ) -> Result<Json<PostmortemView>, ApiError> {
     if req.summary.trim().is_empty() {
@@ -278,7 +278,7 @@ pub(crate) async fn put(
         published_at: None,
         updated_at: None,
     };
-    let who = author(&token);
+    let who = actor.label.clone();
     let incident = mutate(&state, &id, |incident, now| {
         let mut doc = document.clone();
         doc.published_at = incident.postmortem.as_ref().and_then(|p| p.published_at);

@@ -13,14 +13,16 @@ use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Extension, Router};
+use belfry_core::access::Role;
 use belfry_core::auth::Scope;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{ScopeGuard, require_scope};
+use crate::auth::{Guard, require_role, require_scope};
 use crate::changes::ChangeFeed;
+use crate::console::{self, LoginLimits};
 use crate::error::ApiError;
 use crate::site::Site;
 use crate::state::WebState;
@@ -34,8 +36,11 @@ use crate::{
 pub enum Access {
     /// Anyone, without a token.
     Public,
-    /// A bearer token whose scope allows this one (see [`Scope::allows`]).
+    /// A bearer token (or a console session with the CSRF header) whose scope allows this one
+    /// (see [`Scope::allows`]).
     Scope(Scope),
+    /// A console page: a session of at least this role; forms must carry its CSRF token.
+    Role(Role),
 }
 
 /// Largest request body accepted, in bytes.
@@ -56,6 +61,9 @@ struct Route {
 const READ: Access = Access::Scope(Scope::Read);
 const WRITE: Access = Access::Scope(Scope::Write);
 const ADMIN: Access = Access::Scope(Scope::Admin);
+const VIEWER_PAGE: Access = Access::Role(Role::Viewer);
+const EDITOR_PAGE: Access = Access::Role(Role::Editor);
+const ADMIN_PAGE: Access = Access::Role(Role::Admin);
 
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
@@ -114,6 +122,32 @@ static ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/subscribe/confirm/{token}", access: Access::Public, handler: |f| on(f, subscribers::confirm) },
     Route { method: Method::GET, path: "/unsubscribe/{token}", access: Access::Public, handler: |f| on(f, subscribers::unsubscribe_page) },
     Route { method: Method::POST, path: "/unsubscribe/{token}", access: Access::Public, handler: |f| on(f, subscribers::unsubscribe) },
+    Route { method: Method::GET, path: "/admin/login", access: Access::Public, handler: |f| on(f, console::login_page) },
+    Route { method: Method::POST, path: "/admin/login", access: Access::Public, handler: |f| on(f, console::login) },
+    Route { method: Method::POST, path: "/admin/logout", access: VIEWER_PAGE, handler: |f| on(f, console::logout) },
+    Route { method: Method::POST, path: "/admin/logout/everywhere", access: VIEWER_PAGE, handler: |f| on(f, console::logout_everywhere) },
+    Route { method: Method::GET, path: "/admin", access: VIEWER_PAGE, handler: |f| on(f, console::dashboard) },
+    Route { method: Method::GET, path: "/admin/monitors/new", access: EDITOR_PAGE, handler: |f| on(f, console::new_monitor) },
+    Route { method: Method::POST, path: "/admin/monitors", access: EDITOR_PAGE, handler: |f| on(f, console::create_monitor) },
+    Route { method: Method::GET, path: "/admin/monitors/{id}", access: VIEWER_PAGE, handler: |f| on(f, console::monitor) },
+    Route { method: Method::POST, path: "/admin/monitors/{id}/run", access: EDITOR_PAGE, handler: |f| on(f, console::run_monitor) },
+    Route { method: Method::POST, path: "/admin/monitors/{id}/pause", access: EDITOR_PAGE, handler: |f| on(f, console::pause_monitor) },
+    Route { method: Method::POST, path: "/admin/monitors/{id}/resume", access: EDITOR_PAGE, handler: |f| on(f, console::resume_monitor) },
+    Route { method: Method::POST, path: "/admin/monitors/{id}/delete", access: EDITOR_PAGE, handler: |f| on(f, console::delete_monitor) },
+    Route { method: Method::GET, path: "/admin/incidents", access: VIEWER_PAGE, handler: |f| on(f, console::incidents) },
+    Route { method: Method::POST, path: "/admin/incidents", access: EDITOR_PAGE, handler: |f| on(f, console::create_incident) },
+    Route { method: Method::GET, path: "/admin/incidents/{id}", access: VIEWER_PAGE, handler: |f| on(f, console::incident) },
+    Route { method: Method::POST, path: "/admin/incidents/{id}/updates", access: EDITOR_PAGE, handler: |f| on(f, console::post_update) },
+    Route { method: Method::GET, path: "/admin/channels", access: VIEWER_PAGE, handler: |f| on(f, console::channels) },
+    Route { method: Method::POST, path: "/admin/channels/{id}/test", access: EDITOR_PAGE, handler: |f| on(f, console::channel_test) },
+    Route { method: Method::GET, path: "/admin/users", access: ADMIN_PAGE, handler: |f| on(f, console::users) },
+    Route { method: Method::POST, path: "/admin/users", access: ADMIN_PAGE, handler: |f| on(f, console::create_user) },
+    Route { method: Method::POST, path: "/admin/users/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_user) },
+    Route { method: Method::POST, path: "/admin/tokens", access: ADMIN_PAGE, handler: |f| on(f, console::create_token) },
+    Route { method: Method::GET, path: "/admin/audit", access: ADMIN_PAGE, handler: |f| on(f, console::audit_log) },
+    Route { method: Method::GET, path: "/admin/account", access: VIEWER_PAGE, handler: |f| on(f, console::account) },
+    Route { method: Method::POST, path: "/admin/account/totp", access: VIEWER_PAGE, handler: |f| on(f, console::totp_start) },
+    Route { method: Method::POST, path: "/admin/account/totp/confirm", access: VIEWER_PAGE, handler: |f| on(f, console::totp_confirm) },
 ];
 
 static TABLE: LazyLock<Vec<(Method, &'static str, Access)>> =
@@ -141,9 +175,16 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
         let filter = MethodFilter::try_from(route.method.clone())
             .unwrap_or_else(|e| panic!("route table: {} {}: {e}", route.method, route.path));
         let mut method_router = (route.handler)(filter);
-        if let Access::Scope(needed) = route.access {
-            let guard = ScopeGuard { store: state.store.clone(), needed };
-            method_router = method_router.route_layer(from_fn_with_state(guard, require_scope));
+        match route.access {
+            Access::Public => {}
+            Access::Scope(scope) => {
+                let guard = Guard { web: state.clone(), scope };
+                method_router = method_router.route_layer(from_fn_with_state(guard, require_scope));
+            }
+            Access::Role(role) => {
+                let guard = Guard { web: state.clone(), scope: role.scope() };
+                method_router = method_router.route_layer(from_fn_with_state(guard, require_role));
+            }
         }
         match paths.iter_mut().find(|(path, _)| *path == route.path) {
             Some((_, existing)) => *existing = std::mem::take(existing).merge(method_router),
@@ -164,6 +205,7 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
         .layer(from_fn_with_state(site.clone(), show_writes))
         .layer(Extension(site))
         .layer(Extension(Arc::new(SubscribeLimits::default())))
+        .layer(Extension(Arc::new(LoginLimits::default())))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

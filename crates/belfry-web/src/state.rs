@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use belfry_core::store::{AlertStore, IncidentStore, SubscriberStore};
+use belfry_core::store::{AdminStore, AlertStore, IncidentStore, SubscriberStore};
+use belfry_core::vault::Vault;
 use belfry_core::{Clock, Runtime, Store};
 
 /// Shared by all handlers; cheap to clone.
@@ -15,6 +16,10 @@ pub struct WebState {
     pub alerts: Arc<dyn AlertStore>,
     /// Status page subscribers (usually the same object as `store`).
     pub subscribers: Arc<dyn SubscriberStore>,
+    /// Users, sessions, the audit log and the vault (usually the same object as `store`).
+    pub admin: Arc<dyn AdminStore>,
+    /// The store's secrets, opened with the master key (TOTP seeds, the acknowledge key).
+    pub vault: Vault,
     pub runtime: Arc<dyn Runtime>,
     pub clock: Arc<dyn Clock>,
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use belfry_core::store::{Storage, TransitionCursor};
+use belfry_core::vault::Vault;
 use belfry_core::{Clock, SystemClock};
 use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
 use belfry_probe::{Checkers, Engine, EngineConfig};
@@ -18,6 +19,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::automation::Automation;
 use crate::cli::{DataArgs, ExportArgs, ServeArgs};
 use crate::housekeeping;
+use crate::keys::KeySource;
 use crate::service::Service;
 use crate::settings::{ConfigSource, render_errors, store_url};
 use crate::windows;
@@ -49,19 +51,58 @@ pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Arc<d
     bail!("storage.url: unsupported store URL; use sqlite://path/to/belfry.db or postgres://user@host/db")
 }
 
-/// Opens the data of a (possibly running) server for a one-off command.
-pub async fn open_data(args: &DataArgs) -> anyhow::Result<Arc<dyn Storage>> {
-    Ok(load_data(args).await?.1)
+/// A (possibly running) server's data opened for a one-off command.
+pub struct Data {
+    pub settings: crate::config::Settings,
+    pub storage: Arc<dyn Storage>,
+    pub vault: Vault,
+    pub key: KeySource,
 }
 
-/// The settings and the store of a (possibly running) server, for a one-off command.
-pub async fn load_data(args: &DataArgs) -> anyhow::Result<(crate::config::Settings, Arc<dyn Storage>)> {
+/// Opens the store and unlocks its vault; the settings include the console's objects.
+pub async fn load_data(args: &DataArgs) -> anyhow::Result<Data> {
     let source = ConfigSource::resolve(args, SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let settings = source.load().map_err(|e| {
+    let base = source.load().map_err(|e| {
         anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&e))
     })?;
-    let storage = open_store(&store_url(&settings, &args.data), settings.storage.max_connections).await?;
-    Ok((settings, storage))
+    let storage = open_store(&store_url(&base, &args.data), base.storage.max_connections).await?;
+    let key = KeySource::resolve(args.key_file.as_deref(), &args.data);
+    let vault = unlock_vault(&storage, &key).await?;
+    let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
+    let settings = crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
+        .map_err(|e| anyhow::anyhow!("invalid console objects:\n{}", render_errors(&e)))?;
+    Ok(Data { settings, storage, vault, key })
+}
+
+/// `belfry export`: the config file's document with the console's objects added to their
+/// sections, as YAML that `serve --config` accepts (comments and anchors are not kept).
+pub async fn export_yaml(args: &DataArgs, data: &Data) -> anyhow::Result<String> {
+    let source = ConfigSource::resolve(args, SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let text = match &source {
+        crate::settings::ConfigSource::File(path) => std::fs::read_to_string(path)?,
+        crate::settings::ConfigSource::Example(listen) => crate::config::example(*listen),
+    };
+    let mut doc: serde_json::Value = serde_saphyr::from_str(&text).context("reading the config file")?;
+    if doc.is_null() {
+        doc = serde_json::json!({});
+    }
+    let top = doc.as_object_mut().context("the config file is not a mapping")?;
+    for object in crate::service::stored_objects(&data.vault).await.map_err(anyhow::Error::msg)? {
+        let value: serde_json::Value = serde_saphyr::from_str(&object.yaml)
+            .with_context(|| format!("console object {}/{}", object.section.key(), object.id))?;
+        let list = top.entry(object.section.key()).or_insert_with(|| serde_json::json!([]));
+        if let Some(items) = list.as_array_mut() {
+            items.push(value);
+        }
+    }
+    serde_saphyr::to_string(&doc).context("writing YAML")
+}
+
+/// The vault of `storage` opened with the master key from `key` (made on first start).
+async fn unlock_vault(storage: &Arc<dyn Storage>, key: &KeySource) -> anyhow::Result<Vault> {
+    let master = key.load(true)?;
+    crate::keys::unlock(storage.as_ref(), key, &master).await?;
+    Ok(Vault::new(master, storage.clone()))
 }
 
 impl Application {
@@ -70,12 +111,16 @@ impl Application {
             TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let bound = listener.local_addr()?;
         let source = ConfigSource::resolve(&args.data, bound);
-        let settings = source.load().map_err(|errors| {
+        let base = source.load().map_err(|errors| {
             anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
         })?;
-        tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), "configuration loaded");
-        let store =
-            open_store(&store_url(&settings, &args.data.data), settings.storage.max_connections).await?;
+        let store = open_store(&store_url(&base, &args.data.data), base.storage.max_connections).await?;
+        let vault =
+            unlock_vault(&store, &KeySource::resolve(args.data.key_file.as_deref(), &args.data.data)).await?;
+        let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
+        let settings = crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
+            .map_err(|e| anyhow::anyhow!("invalid console objects:\n{}", render_errors(&e)))?;
+        tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), console_objects = objects.len(), "configuration loaded");
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let engine = Engine::new(
             EngineConfig::default(),
@@ -85,7 +130,7 @@ impl Application {
             Checkers::new(),
         );
         engine.resume().await.context("restoring monitor states")?;
-        let service = Arc::new(Service::new(engine, store, source));
+        let service = Arc::new(Service::new(engine, store, source, vault));
         Ok(Self {
             listener,
             service,
@@ -133,14 +178,7 @@ impl Application {
         let desk = tokio::spawn(desk(service.clone(), self.clock.clone(), self.changes.clone(), stopped()));
         let upkeep = tokio::spawn(crate::telemetry::upkeep());
         let forward = tokio::spawn(forward_transitions(service.clone(), self.changes.clone()));
-        let state = WebState {
-            store: service.storage.clone(),
-            incidents: service.storage.clone(),
-            alerts: service.storage.clone(),
-            subscribers: service.storage.clone(),
-            runtime: service.clone(),
-            clock: self.clock.clone(),
-        };
+        let state = web_state(&service, self.clock.clone());
         let app = belfry_web::router_with(state, self.changes.clone());
         tracing::info!(listen = %self.local_addr(), "serving");
         // The client address feeds per-IP limits (subscriptions).
@@ -177,7 +215,7 @@ async fn forward_transitions(service: Arc<Service>, changes: ChangeFeed) {
 /// running) server. Monitor states are those last persisted.
 pub async fn export_static(args: &ExportArgs) -> anyhow::Result<usize> {
     let source = ConfigSource::resolve(&args.data, SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let (settings, store) = load_data(&args.data).await?;
+    let Data { settings, storage: store, vault, .. } = load_data(&args.data).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Engine::new(
         EngineConfig::default(),
@@ -187,35 +225,47 @@ pub async fn export_static(args: &ExportArgs) -> anyhow::Result<usize> {
         Checkers::new(),
     );
     engine.resume().await.context("reading monitor states")?;
-    let state = WebState {
-        store: store.clone(),
-        incidents: store.clone(),
-        alerts: store.clone(),
-        subscribers: store.clone(),
-        runtime: Arc::new(Service::new(engine, store, source)),
-        clock,
-    };
-    let written = belfry_web::export_static(&state, &args.out)
+    let service = Arc::new(Service::new(engine, store.clone(), source, vault));
+    let written = belfry_web::export_static(&web_state(&service, clock), &args.out)
         .await
         .with_context(|| format!("exporting to {}", args.out.display()))?;
     Ok(written.len())
 }
 
-/// The secret that signs acknowledge links, created on first start and kept in the store so
-/// every node (and a restart) shares it.
-pub async fn ack_key(storage: &dyn Storage) -> anyhow::Result<Vec<u8>> {
-    const NAME: &str = "secret:ack_key";
-    if let Some(hex) = storage.cursor(NAME).await? {
-        return Ok(hex.into_bytes());
+/// What the web layer gets of a service.
+fn web_state(service: &Arc<Service>, clock: Arc<dyn Clock>) -> WebState {
+    WebState {
+        store: service.storage.clone(),
+        incidents: service.storage.clone(),
+        alerts: service.storage.clone(),
+        subscribers: service.storage.clone(),
+        admin: service.storage.clone(),
+        vault: service.vault.clone(),
+        runtime: service.clone(),
+        clock,
     }
-    let hex = crate::token::random_hex(32)?;
-    storage.set_cursor(NAME, &hex).await?;
-    Ok(hex.into_bytes())
+}
+
+/// The secret that signs acknowledge links, created on first start and sealed in the vault so
+/// every node (and a restart) shares it. An older plain copy (a store cursor) moves in.
+pub async fn ack_key(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<Vec<u8>> {
+    const NAME: &str = "ack_key";
+    const LEGACY: &str = "secret:ack_key";
+    if let Some(key) = vault.get(NAME).await? {
+        return Ok(key);
+    }
+    let key = match storage.cursor(LEGACY).await?.filter(|k| !k.is_empty()) {
+        Some(legacy) => legacy,
+        None => crate::token::random_hex(32)?,
+    };
+    vault.put(NAME, key.as_bytes()).await?;
+    storage.set_cursor(LEGACY, "").await?;
+    Ok(key.into_bytes())
 }
 
 /// The alert dispatcher of a running service.
 pub async fn dispatcher(service: &Arc<Service>) -> anyhow::Result<Dispatcher> {
-    let key = ack_key(service.storage.as_ref()).await?;
+    let key = ack_key(&service.vault, service.storage.as_ref()).await?;
     let http =
         belfry_notify::HttpClient::new().map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
     Ok(Dispatcher::new(service.storage.clone(), service.clone(), http, DispatcherConfig::new(key)))

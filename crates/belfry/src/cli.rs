@@ -39,6 +39,49 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage the master key that seals stored secrets.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+    /// Write everything (the config file plus objects made in the console) as one YAML
+    /// document that `serve --config` accepts, on stdout. It holds secrets in clear text.
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a console user, or reset an existing user's password and role. The password is read
+    /// from stdin with `--password-stdin`; otherwise a random one is generated and printed.
+    Add {
+        /// Login name.
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, env = "BELFRY_ROLE", value_parser = ["admin", "editor", "viewer"])]
+        role: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long, env = "BELFRY_PASSWORD_STDIN")]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every stored secret under a new master key (stop the server(s) first). With a
+    /// key file, the file is replaced; with $BELFRY_MASTER_KEY, the new key is printed.
+    Rotate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +106,10 @@ pub struct DataArgs {
     /// Data directory of the embedded SQLite store (when the config names no storage URL).
     #[arg(long, env = "BELFRY_DATA", default_value = "./belfry-data")]
     pub data: PathBuf,
+    /// Master key file (default: `master.key` in the data directory; created with mode 0600 at
+    /// first start). `$BELFRY_MASTER_KEY` (64 hex characters), when set, is used instead.
+    #[arg(long, env = "BELFRY_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,10 +7,12 @@ pub mod cli;
 pub mod config;
 mod housekeeping;
 pub mod ids;
+pub mod keys;
 pub mod service;
 pub mod settings;
 pub mod telemetry;
 pub mod token;
+pub mod users;
 pub mod windows;
 
 pub use app::Application;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use belfry::cli::{Cli, Command, TokenCommand};
-use belfry::{app, config, settings, telemetry, token};
+use belfry::cli::{Cli, Command, SecretsCommand, TokenCommand, UserCommand};
+use belfry::{app, config, keys, settings, telemetry, token, users};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -40,14 +40,14 @@ fn main() -> ExitCode {
                 app::serve(args).await
             }
             Command::Token { command: TokenCommand::Create { data, scope } } => {
-                let store = app::open_data(&data).await?;
+                let store = app::load_data(&data).await?.storage;
                 let scope = belfry_core::auth::Scope::parse(&scope).expect("clap restricts the values");
                 let secret = token::create(store.as_ref(), scope).await?;
                 println!("{secret}");
                 Ok(())
             }
             Command::Postmortem { incident, data, format } => {
-                let (settings, storage) = app::load_data(&data).await?;
+                let app::Data { settings, storage, .. } = app::load_data(&data).await?;
                 let export = belfry_web::postmortem::postmortem_export(
                     storage.as_ref(),
                     storage.as_ref(),
@@ -67,6 +67,46 @@ fn main() -> ExitCode {
             Command::ExportStatic(args) => {
                 let files = app::export_static(&args).await?;
                 eprintln!("wrote {files} files to {}", args.out.display());
+                Ok(())
+            }
+            Command::User { command: UserCommand::Add { name, data, role, password_stdin } } => {
+                let store = app::load_data(&data).await?.storage;
+                let role = belfry_core::access::Role::parse(&role).expect("clap restricts the values");
+                let password = if password_stdin {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+                } else {
+                    None
+                };
+                let outcome = users::add(store.as_ref(), &name, role, password).await?;
+                if let Some(generated) = outcome.generated_password {
+                    println!("{generated}");
+                }
+                eprintln!(
+                    "{} user {name} ({})",
+                    if outcome.created { "added" } else { "updated" },
+                    role.as_str()
+                );
+                Ok(())
+            }
+            Command::Secrets { command: SecretsCommand::Rotate { data } } => {
+                let loaded = app::load_data(&data).await?;
+                let (count, printed) = keys::rotate_secrets(loaded.storage.as_ref(), &loaded.key).await?;
+                if let Some(new_key) = printed {
+                    println!("{new_key}");
+                    eprintln!(
+                        "re-sealed {count} secrets; set {} to the key printed above before the next start",
+                        keys::ENV
+                    );
+                } else {
+                    eprintln!("re-sealed {count} secrets under a new key");
+                }
+                Ok(())
+            }
+            Command::Export { data } => {
+                let loaded = app::load_data(&data).await?;
+                print!("{}", app::export_yaml(&data, &loaded).await?);
                 Ok(())
             }
             Command::Validate { .. } => unreachable!("handled above"),

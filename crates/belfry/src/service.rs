@@ -6,24 +6,50 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use belfry_core::runtime::{PushError, Readiness};
 use belfry_core::store::Storage;
-use belfry_core::{Catalog, LiveState, MonitorId, Runtime};
+use belfry_core::vault::Vault;
+use belfry_core::{Catalog, CheckResult, ConsoleObject, LiveState, MonitorId, Runtime, Section};
 use belfry_probe::Engine;
 
-use crate::settings::{ConfigSource, render_errors};
+use crate::settings::ConfigSource;
 use crate::telemetry;
 
 pub struct Service {
     pub engine: Arc<Engine>,
     pub storage: Arc<dyn Storage>,
     pub source: ConfigSource,
-    /// Serialises reloads (SIGHUP and the API may race).
+    /// The store's secrets, opened with the master key.
+    pub vault: Vault,
+    /// Serialises reloads and console changes (SIGHUP and the API may race).
     reload_lock: tokio::sync::Mutex<()>,
 }
 
 impl Service {
-    pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>, source: ConfigSource) -> Self {
-        Self { engine, storage, source, reload_lock: tokio::sync::Mutex::new(()) }
+    pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>, source: ConfigSource, vault: Vault) -> Self {
+        Self { engine, storage, source, vault, reload_lock: tokio::sync::Mutex::new(()) }
     }
+
+    /// The config file's settings with the console's objects (as stored now, or `objects`).
+    async fn settings_with(
+        &self,
+        objects: Option<Vec<ConsoleObject>>,
+    ) -> Result<crate::config::Settings, Vec<String>> {
+        let base = self.source.load().map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        let objects = match objects {
+            Some(objects) => objects,
+            None => stored_objects(&self.vault).await.map_err(|e| vec![e])?,
+        };
+        crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
+            .map_err(|e| e.iter().map(ToString::to_string).collect())
+    }
+}
+
+/// The console's objects kept in `vault`.
+pub async fn stored_objects(vault: &Vault) -> Result<Vec<ConsoleObject>, String> {
+    let entries = vault.list("object:").await.map_err(|e| format!("reading console objects: {e}"))?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|(name, yaml)| ConsoleObject::from_vault(&name, String::from_utf8(yaml).ok()?))
+        .collect())
 }
 
 #[async_trait]
@@ -42,7 +68,7 @@ impl Runtime for Service {
 
     async fn reload(&self) -> Result<(), Vec<String>> {
         let _one_at_a_time = self.reload_lock.lock().await;
-        match self.source.load() {
+        match self.settings_with(None).await {
             Ok(settings) => {
                 let monitors = settings.catalog.monitors.len();
                 self.engine.apply(Arc::new(settings.catalog));
@@ -53,11 +79,42 @@ impl Runtime for Service {
                 tracing::error!(
                     source = %self.source.describe(),
                     "configuration rejected; the running one stays in force:\n{}",
-                    render_errors(&errors)
+                    errors.join("\n")
                 );
-                Err(errors.iter().map(ToString::to_string).collect())
+                Err(errors)
             }
         }
+    }
+
+    async fn console_objects(&self) -> Result<Vec<ConsoleObject>, String> {
+        stored_objects(&self.vault).await
+    }
+
+    async fn put_console_object(
+        &self,
+        section: Section,
+        id: &str,
+        yaml: Option<String>,
+    ) -> Result<(), Vec<String>> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let mut objects = stored_objects(&self.vault).await.map_err(|e| vec![e])?;
+        objects.retain(|o| !(o.section == section && o.id == id));
+        if let Some(yaml) = &yaml {
+            objects.push(ConsoleObject { section, id: id.to_owned(), yaml: yaml.clone() });
+        }
+        let settings = self.settings_with(Some(objects)).await?;
+        let name = ConsoleObject::vault_name(section, id);
+        let written = match &yaml {
+            Some(yaml) => self.vault.put(&name, yaml.as_bytes()).await,
+            None => self.vault.delete(&name).await.map(|_| ()),
+        };
+        written.map_err(|e| vec![format!("saving the object failed: {e}")])?;
+        self.engine.apply(Arc::new(settings.catalog));
+        Ok(())
+    }
+
+    async fn run_now(&self, monitor: &MonitorId) -> Option<CheckResult> {
+        self.engine.run_now(monitor).await
     }
 
     fn readiness(&self) -> Readiness {

@@ -226,6 +226,20 @@ impl Engine {
         Ok(id)
     }
 
+    /// Runs a monitor's check once, now, outside its schedule; the result is shown, not judged
+    /// by the policy. `None` for an unknown monitor or a heartbeat (it has nothing to run).
+    pub async fn run_now(&self, id: &MonitorId) -> Option<CheckResult> {
+        let job = {
+            let inner = self.lock();
+            let spec = inner.slots.get(id)?.spec.clone();
+            if matches!(spec.check, CheckSpec::Heartbeat(_)) {
+                return None;
+            }
+            Job { spec, due: self.clock.now(), catalog: inner.catalog.clone() }
+        };
+        Some(self.check(job).await)
+    }
+
     /// Runs every check due at `now` to completion and flushes: the deterministic step tests use.
     pub async fn tick(&self, now: Timestamp) -> Result<Vec<Transition>, StoreError> {
         let jobs = self.take_due(now);

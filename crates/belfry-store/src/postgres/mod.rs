@@ -4,6 +4,11 @@
 /// The pool the queries in `backend_shared/` (compiled once per backend) run on.
 type Pool = sqlx::PgPool;
 
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/access.rs"]
+mod access;
+mod admin;
 mod alerts;
 mod connect;
 // Compiled once per backend on purpose (against this backend's `Pool`).
@@ -26,5 +31,17 @@ mod subscribers;
 #[path = "../backend_shared/tokens.rs"]
 mod tokens;
 mod transitions;
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/vault.rs"]
+mod vault;
 
 pub use store::PgStore;
+
+/// A write transaction for the queries in `backend_shared/` (READ COMMITTED, as every other
+/// write here).
+async fn begin_write(
+    pool: &Pool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, belfry_core::store::StoreError> {
+    pool.begin().await.map_err(error::db)
+}

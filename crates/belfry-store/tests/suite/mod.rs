@@ -1,6 +1,8 @@
 //! The store conformance story: drives the whole `Store` trait against any backend.
-//! Every backend's test calls [`story`] with a fresh, empty store.
+//! Every backend's test calls [`story`] with a fresh, empty store, and the stories of the other
+//! ports (`admin`, `alerts`, `incidents`, `subscribers`) likewise.
 
+pub mod admin;
 pub mod alerts;
 mod data;
 pub mod durable;

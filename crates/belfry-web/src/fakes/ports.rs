@@ -11,8 +11,8 @@ use belfry_core::maintenance::Maintenance;
 use belfry_core::runtime::{PushError, Readiness};
 use belfry_core::store::{Batch, DownPeriod, PoolStats, Resolution, Rollup};
 use belfry_core::{
-    Catalog, CheckResult, Clock, LiveState, MonitorId, MonitorState, PolicyState, Runtime, Store, StoreError,
-    Transition,
+    Catalog, CheckResult, Clock, ConsoleObject, LiveState, MonitorId, MonitorState, PolicyState, Runtime,
+    Section, Store, StoreError, Transition,
 };
 use jiff::Timestamp;
 
@@ -24,7 +24,8 @@ pub struct FakeStore {
     pub tokens: Mutex<Vec<ApiToken>>,
     /// When set, every call fails with `Unavailable(<this>)`.
     pub failing: Mutex<Option<String>>,
-    /// When set, every call but token lookups and pings fails with `Unavailable(<this>)`.
+    /// When set, every call but token, session and user lookups (what authenticating a
+    /// request needs) and pings fails with `Unavailable(<this>)`.
     pub failing_data: Mutex<Option<String>>,
     pub incidents: Mutex<HashMap<String, Incident>>,
     /// Every timeline entry, in the order appended.
@@ -44,6 +45,14 @@ pub struct FakeStore {
     pub conflicts: Mutex<u32>,
     /// Status page subscribers, in the order added.
     pub subscribers: Mutex<Vec<belfry_core::subscriber::Subscriber>>,
+    /// Console users, in the order first saved.
+    pub users: Mutex<Vec<belfry_core::access::User>>,
+    /// Sessions by hash.
+    pub sessions: Mutex<HashMap<String, belfry_core::access::Session>>,
+    /// The audit log, oldest first, with the ids `AdminStore::append_audit` assigned.
+    pub audit_log: Mutex<Vec<belfry_core::access::AuditEntry>>,
+    /// Sealed vault values by name (a `BTreeMap`: listed by name, as the real stores do).
+    pub vault: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl FakeStore {
@@ -55,7 +64,7 @@ impl FakeStore {
         }
     }
 
-    fn check_reachable(&self) -> Result<(), StoreError> {
+    pub(super) fn check_reachable(&self) -> Result<(), StoreError> {
         match self.failing.lock().unwrap().clone() {
             Some(why) => Err(StoreError::Unavailable(why)),
             None => Ok(()),
@@ -203,6 +212,15 @@ pub struct FakeRuntime {
     pub reload_errors: Mutex<Option<Vec<String>>>,
     pub reloads: Mutex<u32>,
     pub readiness: Mutex<Readiness>,
+    /// Console-made objects, in the order first put.
+    pub console_objects: Mutex<Vec<ConsoleObject>>,
+    /// What the next `put_console_object` returns (nothing changes on errors).
+    pub console_errors: Mutex<Option<Vec<String>>>,
+    /// Every monitor `run_now` was asked to check, in order.
+    pub runs: Mutex<Vec<MonitorId>>,
+    /// What `run_now` returns per monitor; a configured monitor without one gets a passing
+    /// result at [`super::now`], an unknown one `None`.
+    pub run_results: Mutex<HashMap<MonitorId, CheckResult>>,
 }
 
 impl FakeRuntime {
@@ -248,6 +266,54 @@ impl Runtime for FakeRuntime {
 
     fn readiness(&self) -> Readiness {
         self.readiness.lock().unwrap().clone()
+    }
+
+    async fn console_objects(&self) -> Result<Vec<ConsoleObject>, String> {
+        Ok(self.console_objects.lock().unwrap().clone())
+    }
+
+    async fn put_console_object(
+        &self,
+        section: Section,
+        id: &str,
+        yaml: Option<String>,
+    ) -> Result<(), Vec<String>> {
+        if let Some(errors) = self.console_errors.lock().unwrap().take() {
+            return Err(errors);
+        }
+        let mut objects = self.console_objects.lock().unwrap();
+        let at = objects.iter().position(|o| o.section == section && o.id == id);
+        match (at, yaml) {
+            (Some(i), Some(yaml)) => objects[i].yaml = yaml,
+            (None, Some(yaml)) => objects.push(ConsoleObject { section, id: id.to_owned(), yaml }),
+            (Some(i), None) => {
+                objects.remove(i);
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    async fn run_now(&self, monitor: &MonitorId) -> Option<CheckResult> {
+        self.runs.lock().unwrap().push(monitor.clone());
+        if let Some(result) = self.run_results.lock().unwrap().get(monitor) {
+            return Some(result.clone());
+        }
+        self.catalog().monitors.iter().any(|m| &m.id == monitor).then(|| CheckResult {
+            monitor: monitor.clone(),
+            region: "local".to_owned(),
+            at: super::now(),
+            ok: true,
+            degraded: false,
+            inconclusive: false,
+            duration_ms: 42,
+            phases: Default::default(),
+            status: Some(200),
+            ip: None,
+            error: None,
+            conditions: vec![],
+            values: Default::default(),
+        })
     }
 
     fn render_metrics(&self) -> String {

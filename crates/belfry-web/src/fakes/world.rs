@@ -16,6 +16,7 @@ use belfry_core::monitor::MonitorSpec;
 use belfry_core::policy::Policy;
 use belfry_core::runtime::Readiness;
 use belfry_core::store::{Resolution, Rollup};
+use belfry_core::vault::{MasterKey, Vault};
 use belfry_core::{Catalog, Component, ComponentStatus, LiveState, MonitorId, MonitorState, PageSettings};
 use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
@@ -58,6 +59,12 @@ pub const FIXTURE_ACK_KEY: &str = "fixture-ack-key";
 /// The link token of a confirmed email subscriber (`FIXTURE_SUBSCRIBER`).
 pub const FIXTURE_SUBSCRIBER_TOKEN: &str = "subscriber-token-fixture";
 pub const FIXTURE_SUBSCRIBER: &str = "sub0fixture0";
+/// The master key the world's vault seals with (64 hex characters).
+pub const FIXTURE_MASTER_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+pub fn fixture_master_key() -> MasterKey {
+    MasterKey::from_hex(FIXTURE_MASTER_KEY).unwrap()
+}
 
 /// A valid acknowledge token for [`FIXTURE_ALERT`].
 pub fn fixture_ack_token() -> String {
@@ -189,6 +196,10 @@ impl World {
                 scheduler_running: true,
                 schedule_lag: Duration::from_millis(12),
             }),
+            console_objects: Mutex::default(),
+            console_errors: Mutex::default(),
+            runs: Mutex::default(),
+            run_results: Mutex::default(),
         });
         let store = Arc::new(FakeStore::default());
         let tokens = [Scope::Read, Scope::Write, Scope::Admin, Scope::Probe].map(|scope| ApiToken {
@@ -204,6 +215,8 @@ impl World {
             incidents: store.clone(),
             alerts: store.clone(),
             subscribers: store.clone(),
+            admin: store.clone(),
+            vault: Vault::new(fixture_master_key(), store.clone()),
             runtime: runtime.clone(),
             clock: clock.clone(),
         };
@@ -260,7 +273,8 @@ impl World {
         let alert =
             belfry_core::alert::Alert::open(FIXTURE_ALERT.to_owned(), &escalation, event, minutes_ago(5));
         world.store.alerts.lock().unwrap().insert(alert.id.clone(), alert);
-        world.store.cursors.lock().unwrap().insert("secret:ack_key".to_owned(), FIXTURE_ACK_KEY.to_owned());
+        let sealed = fixture_master_key().seal("ack_key", FIXTURE_ACK_KEY.as_bytes()).unwrap();
+        world.store.vault.lock().unwrap().insert("ack_key".to_owned(), sealed);
         world.store.subscribers.lock().unwrap().push(belfry_core::subscriber::Subscriber {
             id: FIXTURE_SUBSCRIBER.to_owned(),
             kind: belfry_core::subscriber::SubscriberKind::Email { address: "fan@example.test".to_owned() },

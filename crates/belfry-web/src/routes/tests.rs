@@ -1,6 +1,8 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use belfry_core::auth::Scope;
+use belfry_core::access::{Role, Session, User};
+use belfry_core::auth::{Scope, hash_secret};
+use belfry_core::store::AdminStore;
 use serde_json::{Value, json};
 
 use super::{Access, route_table};
@@ -10,7 +12,10 @@ const SCOPES: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Admin, Scope::Prob
 
 /// A concrete request path for a table path: parameters filled with fixture values.
 fn concrete(path: &str) -> String {
-    let id = if path.starts_with("/api/v1/incidents/") || path.starts_with("/incidents/") {
+    let id = if path.starts_with("/api/v1/incidents/")
+        || path.starts_with("/incidents/")
+        || path.starts_with("/admin/incidents/")
+    {
         FIXTURE_INCIDENT
     } else if path.starts_with("/api/v1/maintenances/") {
         FIXTURE_MAINTENANCE
@@ -18,7 +23,7 @@ fn concrete(path: &str) -> String {
         "api"
     } else if path.starts_with("/api/v1/alerts/") {
         FIXTURE_ALERT
-    } else if path.starts_with("/api/v1/channels/") {
+    } else if path.starts_with("/api/v1/channels/") || path.starts_with("/admin/channels/") {
         FIXTURE_CHANNEL
     } else {
         "api-http"
@@ -74,6 +79,149 @@ fn assert_routed(reply: &Reply, what: &str) {
     }
 }
 
+/// A user of `role` with a live session in `world`; returns the cookie secret and CSRF token.
+async fn logged_in(world: &World, role: Role) -> (String, String) {
+    let id = format!("u-{}", role.as_str());
+    let user = User {
+        id: id.clone(),
+        name: role.as_str().to_owned(),
+        role,
+        password_hash: "unused".to_owned(),
+        totp: false,
+        created_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    };
+    world.store.save_user(&user).await.unwrap();
+    let secret = format!("session-{}", role.as_str());
+    let csrf = format!("csrf-{}", role.as_str());
+    let now = world.state.clock.now();
+    let session = Session {
+        hash: hash_secret(&secret),
+        user_id: id,
+        csrf: csrf.clone(),
+        created_at: now,
+        expires_at: now.checked_add(jiff::SignedDuration::from_hours(1)).unwrap(),
+    };
+    world.store.insert_session(&session).await.unwrap();
+    (secret, csrf)
+}
+
+/// A valid console form for the routes that take one (the CSRF field is added separately).
+fn sample_form(method: &Method, path: &str) -> &'static str {
+    match (method.as_str(), path) {
+        ("POST", "/admin/monitors") => "id=web-2&kind=http&target=http%3A%2F%2F127.0.0.1%3A1%2F&interval=30s",
+        ("POST", "/admin/incidents") => "name=Slow&status=investigating&impact=minor&body=Looking",
+        ("POST", "/admin/incidents/{id}/updates") => "status=identified&body=Found",
+        ("POST", "/admin/users") => "name=newbie&role=viewer&password=long+enough+password",
+        ("POST", "/admin/tokens") => "scope=read",
+        ("POST", "/admin/account/totp/confirm") => "code=000000",
+        _ => "",
+    }
+}
+
+/// A console request: session cookie, and for posts the form with `csrf` (when given).
+fn console_request(method: &Method, path: &str, session: Option<&str>, csrf: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder().method(method.clone()).uri(concrete(path));
+    if let Some(secret) = session {
+        builder = builder.header(header::COOKIE, format!("belfry_session={secret}"));
+    }
+    if method == Method::POST {
+        let mut form = sample_form(method, path).to_owned();
+        if let Some(token) = csrf {
+            form = if form.is_empty() { format!("_csrf={token}") } else { format!("{form}&_csrf={token}") };
+        }
+        builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        return builder.body(Body::from(form)).unwrap();
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn every_console_page_needs_a_session_of_its_role_and_forms_their_csrf_token() {
+    for (method, path, access) in route_table() {
+        let Access::Role(needed) = access else { continue };
+        let what = format!("{method} {path}");
+        let world = World::with_fixtures();
+        let anonymous = world.send(console_request(method, path, None, None)).await;
+        if *method == Method::GET {
+            assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{what} anonymous goes to the login page");
+            assert!(anonymous.header(header::LOCATION).unwrap().starts_with("/admin/login?next="), "{what}");
+        } else {
+            assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{what} anonymous");
+        }
+        let forged = world.send(console_request(method, path, Some("not-a-session"), None)).await;
+        assert_ne!(forged.status.is_success(), true, "{what} with an unknown session");
+        for role in Role::ALL {
+            let world = World::with_fixtures();
+            let (session, csrf) = logged_in(&world, role).await;
+            let reply = world.send(console_request(method, path, Some(&session), Some(&csrf))).await;
+            if role >= *needed {
+                // Allowed: the page answers (a 422 "only console monitors…" is an answer too).
+                assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED]
+                        .contains(&reply.status)
+                        && !reply.status.is_server_error(),
+                    "{what} as {role:?}: {} {}",
+                    reply.status,
+                    reply.text()
+                );
+                assert_routed(&reply, &what);
+                if *method == Method::POST && !path.starts_with("/admin/logout") {
+                    let world = World::with_fixtures();
+                    let (session, _) = logged_in(&world, role).await;
+                    let without = world.send(console_request(method, path, Some(&session), None)).await;
+                    assert_eq!(
+                        without.status,
+                        StatusCode::FORBIDDEN,
+                        "{what} as {role:?} without CSRF token"
+                    );
+                    let wrong =
+                        world.send(console_request(method, path, Some(&session), Some("csrf-guess"))).await;
+                    assert_eq!(
+                        wrong.status,
+                        StatusCode::FORBIDDEN,
+                        "{what} as {role:?} with a wrong CSRF token"
+                    );
+                }
+            } else {
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what} as {role:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_writes_with_a_session_need_the_csrf_header_and_the_role() {
+    let world = World::with_fixtures();
+    let (session, csrf) = logged_in(&world, Role::Editor).await;
+    let body = json!({"name": "API errors", "status": "investigating", "impact": "minor", "body": "Looking"});
+    let post = |csrf: Option<&str>| {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/incidents")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, format!("belfry_session={session}"));
+        if let Some(t) = csrf {
+            b = b.header("x-csrf-token", t);
+        }
+        b.body(Body::from(body.to_string())).unwrap()
+    };
+    let refused = world.send(post(None)).await;
+    assert_eq!((refused.status, refused.error_code()), (StatusCode::FORBIDDEN, "csrf_rejected".to_owned()));
+    assert_eq!(world.send(post(Some(&csrf))).await.status, StatusCode::CREATED);
+    let get = Request::get("/api/v1/monitors")
+        .header(header::COOKIE, format!("belfry_session={session}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(world.send(get).await.status, StatusCode::OK, "reads need no CSRF token");
+    let (viewer, viewer_csrf) = logged_in(&world, Role::Viewer).await;
+    let reload = Request::post("/api/v1/reload")
+        .header(header::COOKIE, format!("belfry_session={viewer}"))
+        .header("x-csrf-token", viewer_csrf)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(world.send(reload).await.status, StatusCode::FORBIDDEN, "a viewer may not reload");
+}
+
 #[tokio::test]
 async fn every_route_enforces_the_access_its_table_entry_declares() {
     for (method, path, access) in route_table() {
@@ -82,6 +230,11 @@ async fn every_route_enforces_the_access_its_table_entry_declares() {
         let what = format!("{method} {path}");
         let anonymous = world.send(route_request(method, path, None)).await;
         match access {
+            Access::Role(_) => {} // console pages: see the test above
+            Access::Public if path.starts_with("/admin/login") => {
+                // The login page answers; a post without its login cookie is refused, not routed away.
+                assert_routed(&anonymous, &what);
+            }
             Access::Public => {
                 assert!(
                     anonymous.status.is_success(),
@@ -176,6 +329,32 @@ async fn the_table_holds_every_contract_route_once() {
         "GET /subscribe/confirm/{token}",
         "GET /unsubscribe/{token}",
         "POST /unsubscribe/{token}",
+        "GET /admin/login",
+        "POST /admin/login",
+        "POST /admin/logout",
+        "POST /admin/logout/everywhere",
+        "GET /admin",
+        "GET /admin/monitors/new",
+        "POST /admin/monitors",
+        "GET /admin/monitors/{id}",
+        "POST /admin/monitors/{id}/run",
+        "POST /admin/monitors/{id}/pause",
+        "POST /admin/monitors/{id}/resume",
+        "POST /admin/monitors/{id}/delete",
+        "GET /admin/incidents",
+        "POST /admin/incidents",
+        "GET /admin/incidents/{id}",
+        "POST /admin/incidents/{id}/updates",
+        "GET /admin/channels",
+        "POST /admin/channels/{id}/test",
+        "GET /admin/users",
+        "POST /admin/users",
+        "POST /admin/users/{id}/delete",
+        "POST /admin/tokens",
+        "GET /admin/audit",
+        "GET /admin/account",
+        "POST /admin/account/totp",
+        "POST /admin/account/totp/confirm",
     ];
     let listed: Vec<String> = table.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
     for route in contract {
@@ -184,7 +363,10 @@ async fn the_table_holds_every_contract_route_once() {
     assert_eq!(listed.len(), contract.len(), "a route was added: add it to the contract list");
     for (_, path, access) in table {
         let page = !path.starts_with("/api/") && !["/metrics", "/readyz"].contains(path);
-        if page
+        let console = path.starts_with("/admin") && !path.starts_with("/admin/login");
+        if console {
+            assert!(matches!(access, Access::Role(_)), "{path}: console pages need a session");
+        } else if page
             || path.starts_with("/api/v2/")
             || path.starts_with("/api/v1/push/")
             || *path == "/api/v1/stream"

@@ -65,6 +65,15 @@ pub(super) fn alerting(ctx: &mut Ctx<'_>, top: &Fields<'_>, known: &Known<'_>) -
     alerting
 }
 
+/// `channels:` on its own (the console's document).
+pub(super) fn channel_list(
+    ctx: &mut Ctx<'_>,
+    node: &Sp,
+    declared: &mut Vec<String>,
+) -> Vec<belfry_core::channel::ChannelSpec> {
+    channel::channels(ctx, node, declared)
+}
+
 /// A list of strings, or one string standing for a list of one: each item with its node and
 /// key path. `None` (error recorded) when it is neither or an item is not a string.
 fn names<'n>(ctx: &mut Ctx<'_>, node: &'n Sp, path: &str) -> Option<Vec<(String, &'n Sp, String)>> {

@@ -7,6 +7,7 @@
 
 mod alerting;
 mod check;
+mod console;
 mod depends;
 mod duration;
 mod error;
@@ -17,6 +18,7 @@ mod monitor;
 mod node;
 mod settings;
 
+pub use console::merge as merge_console;
 pub use duration::parse_duration;
 pub use error::ConfigError;
 pub use load::{example, load_file, load_str};

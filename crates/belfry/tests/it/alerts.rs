@@ -11,7 +11,7 @@ use belfry_core::{Clock, MonitorState};
 use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
 
 use crate::engine::{Rig, rig};
-use crate::support::{Receiver, Server, Target, closed_port, eventually, write};
+use crate::support::{Receiver, Server, Target, closed_port, eventually, test_vault, write};
 
 fn config(target: &Target, first: &Receiver, backup: &Receiver) -> String {
     format!(
@@ -40,6 +40,7 @@ fn dispatcher(rig: &Rig) -> Dispatcher {
         rig.engine.clone(),
         rig.storage.clone(),
         ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+        test_vault(&rig.storage),
     ));
     let http = belfry_notify::HttpClient::new().unwrap();
     Dispatcher::new(rig.storage.clone(), runtime, http, DispatcherConfig::new(b"test-ack-key".to_vec()))

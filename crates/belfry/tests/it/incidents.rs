@@ -20,7 +20,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::engine::{Rig, rig};
-use crate::support::Target;
+use crate::support::{Target, test_vault};
 
 const TEN: Duration = Duration::from_secs(10);
 
@@ -54,12 +54,15 @@ async fn v2(rig: &Rig, path: &str) -> Value {
         rig.engine.clone(),
         rig.storage.clone(),
         ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+        test_vault(&rig.storage),
     ));
     let state = WebState {
         store: rig.storage.clone(),
         incidents: rig.storage.clone(),
         alerts: rig.storage.clone(),
         subscribers: rig.storage.clone(),
+        admin: rig.storage.clone(),
+        vault: test_vault(&rig.storage),
         runtime,
         clock: rig.clock.clone(),
     };

@@ -295,3 +295,9 @@ async fn record(
     received.lock().unwrap().push((headers, body));
     StatusCode::OK
 }
+
+/// A vault over `storage` with a fresh master key (in-process tests).
+pub fn test_vault(storage: &Arc<dyn belfry_core::store::Storage>) -> belfry_core::vault::Vault {
+    let admin: Arc<dyn belfry_core::store::AdminStore> = storage.clone();
+    belfry_core::vault::Vault::new(belfry_core::vault::MasterKey::generate().unwrap(), admin)
+}

@@ -1,0 +1,802 @@
+//! Console pages for monitors, incidents and channels.
+
+use std::collections::HashSet;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use belfry_core::access::Role;
+use belfry_core::store::IncidentFilter;
+use belfry_core::{CheckResult, CheckSpec, MonitorId, Section};
+use serde_json::{Map, Value, json};
+
+use super::{Nav, field, render, when, without_csrf};
+use crate::auth::{Actor, audit};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::WebState;
+
+const KINDS: &[&str] = &["http", "tcp"];
+const STATUSES: &[&str] = &["investigating", "identified", "monitoring", "resolved"];
+const IMPACTS: &[&str] = &["none", "minor", "major", "critical"];
+const COMPONENT_STATUSES: &[&str] =
+    &["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"];
+/// Sparklines are drawn from this many recent results.
+const SPARK_POINTS: u32 = 30;
+
+fn can_edit(actor: &Actor) -> bool {
+    actor.role().is_some_and(|r| r >= Role::Editor)
+}
+
+async fn console_ids(state: &WebState, section: Section) -> Result<HashSet<String>, ApiError> {
+    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
+    Ok(objects.into_iter().filter(|o| o.section == section).map(|o| o.id).collect())
+}
+
+fn kind_of(check: &CheckSpec) -> &'static str {
+    check.kind().as_str()
+}
+
+fn secs(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s % 3600 == 0 && s > 0 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 && s > 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// An inline SVG polyline of response times, oldest to newest (failed checks as red dots).
+fn sparkline(results: &[CheckResult]) -> String {
+    if results.is_empty() {
+        return String::new();
+    }
+    let (w, h) = (120.0, 24.0);
+    let max = results.iter().map(|r| r.duration_ms).max().unwrap_or(1).max(1) as f64;
+    let step = if results.len() > 1 { w / (results.len() - 1) as f64 } else { 0.0 };
+    let points: Vec<String> = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!("{:.1},{:.1}", i as f64 * step, h - 2.0 - (r.duration_ms as f64 / max) * (h - 4.0))
+        })
+        .collect();
+    let fails: String = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.ok)
+        .map(|(i, _)| {
+            format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#d1242f\"/>", i as f64 * step, h - 3.0)
+        })
+        .collect();
+    let last = results.last().map_or(0, |r| r.duration_ms);
+    format!(
+        "<svg width=\"120\" height=\"24\" viewBox=\"0 0 120 24\" role=\"img\" aria-label=\"last {n} response times, latest {last} ms\"><polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" points=\"{}\"/>{fails}</svg>",
+        points.join(" "),
+        n = results.len()
+    )
+}
+
+struct MonitorRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    state: String,
+    last: String,
+    sparkline: String,
+    origin: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    can_edit: bool,
+    monitors: Vec<MonitorRow>,
+}
+
+/// `GET /admin`: every monitor with its state, last check and a sparkline.
+pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    let catalog = state.runtime.catalog();
+    let states = state.runtime.states();
+    let console = console_ids(&state, Section::Monitors).await?;
+    let mut monitors = vec![];
+    for spec in &catalog.monitors {
+        let live = states.iter().find(|s| s.monitor == spec.id);
+        let label = if spec.paused {
+            "paused".to_owned()
+        } else {
+            live.map_or("up".to_owned(), |s| s.state.to_string())
+        };
+        let mut recent = state.store.results(&spec.id, None, SPARK_POINTS).await?;
+        recent.reverse();
+        let last = recent.last().map_or_else(
+            || "not yet".to_owned(),
+            |r| {
+                format!(
+                    "{} · {}",
+                    when(r.at),
+                    if r.ok { "ok" } else { r.error.as_deref().unwrap_or("failed") }
+                )
+            },
+        );
+        monitors.push(MonitorRow {
+            id: spec.id.to_string(),
+            name: spec.name.clone(),
+            kind: kind_of(&spec.check),
+            state: label,
+            last,
+            sparkline: sparkline(&recent),
+            origin: if console.contains(spec.id.as_str()) { "console" } else { "config file" },
+        });
+    }
+    Ok(render(
+        StatusCode::OK,
+        &DashboardTpl {
+            title: "Monitors".to_owned(),
+            nav: Nav::of(&actor),
+            errors: vec![],
+            can_edit: can_edit(&actor),
+            monitors,
+        },
+    ))
+}
+
+#[derive(Default)]
+struct MonitorForm {
+    id: String,
+    name: String,
+    kind: String,
+    target: String,
+    interval: String,
+    component: String,
+    conditions: String,
+    yaml: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/monitor_form.html")]
+struct MonitorFormTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    form: MonitorForm,
+    kinds: &'static [&'static str],
+    components: Vec<(String, String)>,
+}
+
+fn components(state: &WebState) -> Vec<(String, String)> {
+    state.runtime.catalog().components.iter().map(|c| (c.id.to_string(), c.name.clone())).collect()
+}
+
+fn monitor_form(
+    state: &WebState,
+    actor: &Actor,
+    status: StatusCode,
+    form: MonitorForm,
+    errors: Vec<String>,
+) -> Response {
+    render(
+        status,
+        &MonitorFormTpl {
+            title: "New monitor".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            form,
+            kinds: KINDS,
+            components: components(state),
+        },
+    )
+}
+
+/// `GET /admin/monitors/new`
+pub(crate) async fn new_monitor(State(state): State<WebState>, actor: Actor) -> Response {
+    let form = MonitorForm { kind: "http".to_owned(), interval: "30s".to_owned(), ..MonitorForm::default() };
+    monitor_form(&state, &actor, StatusCode::OK, form, vec![])
+}
+
+/// The monitor the form describes, as a config entry (JSON is YAML).
+fn monitor_entry(form: &MonitorForm) -> Result<(String, String), Vec<String>> {
+    if !form.yaml.trim().is_empty() {
+        // The id is needed to name the object; the config validator checks the rest.
+        let value: Value = serde_json::from_str(&form.yaml)
+            .or_else(|_| yaml_id(&form.yaml).map(|id| json!({ "id": id })).ok_or(()))
+            .map_err(|_| vec!["the YAML needs an `id: …` line".to_owned()])?;
+        let id = value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if id.is_empty() {
+            return Err(vec!["the YAML needs an `id`".to_owned()]);
+        }
+        return Ok((id, form.yaml.clone()));
+    }
+    let mut entry = Map::new();
+    entry.insert("id".into(), json!(form.id.trim()));
+    if !form.name.trim().is_empty() {
+        entry.insert("name".into(), json!(form.name.trim()));
+    }
+    entry.insert("kind".into(), json!(form.kind));
+    match form.kind.as_str() {
+        "tcp" => {
+            let (host, port) = form.target.trim().rsplit_once(':').unwrap_or((form.target.trim(), ""));
+            entry.insert("host".into(), json!(host));
+            match port.parse::<u16>() {
+                Ok(p) => entry.insert("port".into(), json!(p)),
+                Err(_) => return Err(vec!["a tcp monitor's target is host:port".to_owned()]),
+            };
+        }
+        _ => {
+            entry.insert("url".into(), json!(form.target.trim()));
+        }
+    }
+    if !form.interval.trim().is_empty() {
+        entry.insert("interval".into(), json!(form.interval.trim()));
+    }
+    if !form.component.is_empty() {
+        entry.insert("component".into(), json!(form.component));
+    }
+    let conditions: Vec<&str> = form.conditions.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if !conditions.is_empty() {
+        entry.insert("conditions".into(), json!(conditions));
+    }
+    Ok((form.id.trim().to_owned(), Value::Object(entry).to_string()))
+}
+
+/// The `id:` of a block-style YAML mapping, read without a YAML parser of our own: the config
+/// loader validates the whole entry afterwards.
+fn yaml_id(yaml: &str) -> Option<String> {
+    yaml.lines().find_map(|l| {
+        let v = l.trim().strip_prefix("id:")?.trim().trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// `POST /admin/monitors`: validated with the config file, then in force at once.
+pub(crate) async fn create_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let fields = without_csrf(fields);
+    let form = MonitorForm {
+        id: field(&fields, "id").to_owned(),
+        name: field(&fields, "name").to_owned(),
+        kind: field(&fields, "kind").to_owned(),
+        target: field(&fields, "target").to_owned(),
+        interval: field(&fields, "interval").to_owned(),
+        component: field(&fields, "component").to_owned(),
+        conditions: field(&fields, "conditions").to_owned(),
+        yaml: field(&fields, "yaml").to_owned(),
+    };
+    let (id, yaml) = match monitor_entry(&form) {
+        Ok(entry) => entry,
+        Err(errors) => return monitor_form(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
+    };
+    if state.runtime.catalog().monitor(&id).is_some()
+        && !console_ids(&state, Section::Monitors).await.is_ok_and(|c| c.contains(&id))
+    {
+        let errors = vec![format!("monitor `{id}` is defined in the configuration file")];
+        return monitor_form(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, form, errors);
+    }
+    if let Err(errors) = state.runtime.put_console_object(Section::Monitors, &id, Some(yaml.clone())).await {
+        return monitor_form(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, form, errors);
+    }
+    audit(&state, &actor.label, "monitor.save", &format!("monitor:{id}"), None, yaml_value(&yaml)).await;
+    Redirect::to(&format!("/admin/monitors/{}", super::url_encode(&id))).into_response()
+}
+
+fn yaml_value(yaml: &str) -> Option<Value> {
+    let v = serde_json::from_str::<Value>(yaml).unwrap_or_else(|_| Value::String(yaml.to_owned()));
+    Some(belfry_core::access::redact(&v))
+}
+
+struct ResultRow {
+    at: String,
+    ok: bool,
+    duration_ms: u64,
+    error: String,
+}
+
+struct RunView {
+    ok: bool,
+    duration_ms: u64,
+    error: String,
+    phases: Vec<(&'static str, String)>,
+    conditions: Vec<(String, bool, String)>,
+}
+
+impl RunView {
+    fn of(r: &CheckResult) -> Self {
+        let p = &r.phases;
+        let phases = [
+            ("dns", p.dns_ms),
+            ("connect", p.connect_ms),
+            ("tls", p.tls_ms),
+            ("first byte", p.first_byte_ms),
+            ("total", p.total_ms),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| Some((n, format!("{:.1}", v?))))
+        .collect();
+        Self {
+            ok: r.ok,
+            duration_ms: r.duration_ms,
+            error: r.error.clone().unwrap_or_default(),
+            phases,
+            conditions: r
+                .conditions
+                .iter()
+                .map(|c| (c.condition.clone(), c.ok, c.resolved.clone()))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/monitor.html")]
+struct MonitorTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    id: String,
+    state: String,
+    kind: &'static str,
+    interval: String,
+    component: Option<String>,
+    console: bool,
+    paused: bool,
+    run: Option<RunView>,
+    results: Vec<ResultRow>,
+}
+
+async fn monitor_page(
+    state: &WebState,
+    actor: &Actor,
+    id: &str,
+    run: Option<RunView>,
+    errors: Vec<String>,
+) -> Result<Response, ApiError> {
+    let catalog = state.runtime.catalog();
+    let spec = catalog.monitor(id).ok_or_else(|| ApiError::NotFound(format!("no monitor {id:?}")))?;
+    let live = state.runtime.states().into_iter().find(|s| s.monitor == spec.id);
+    let label =
+        if spec.paused { "paused".to_owned() } else { live.map_or("up".to_owned(), |s| s.state.to_string()) };
+    let results = state
+        .store
+        .results(&spec.id, None, 20)
+        .await?
+        .iter()
+        .map(|r| ResultRow {
+            at: when(r.at),
+            ok: r.ok,
+            duration_ms: r.duration_ms,
+            error: r.error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let console = console_ids(state, Section::Monitors).await?.contains(id);
+    Ok(render(
+        if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        &MonitorTpl {
+            title: spec.name.clone(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(actor),
+            id: spec.id.to_string(),
+            state: label,
+            kind: kind_of(&spec.check),
+            interval: secs(spec.interval),
+            component: spec.component.as_ref().map(ToString::to_string),
+            console,
+            paused: spec.paused,
+            run,
+            results,
+        },
+    ))
+}
+
+/// `GET /admin/monitors/{id}`
+pub(crate) async fn monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    monitor_page(&state, &actor, &id, None, vec![]).await
+}
+
+/// `POST /admin/monitors/{id}/run`: runs the check now and shows the full result.
+pub(crate) async fn run_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let monitor = MonitorId::parse(&id).map_err(|e| ApiError::InvalidPath(e.to_string()))?;
+    match state.runtime.run_now(&monitor).await {
+        Some(result) => monitor_page(&state, &actor, &id, Some(RunView::of(&result)), vec![]).await,
+        None => {
+            monitor_page(
+                &state,
+                &actor,
+                &id,
+                None,
+                vec!["this monitor has no check to run now (a heartbeat waits for pings)".to_owned()],
+            )
+            .await
+        }
+    }
+}
+
+/// Re-saves a console monitor with `paused` set or cleared.
+async fn set_paused(state: &WebState, actor: &Actor, id: &str, paused: bool) -> Result<Response, ApiError> {
+    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
+    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+        return monitor_page(
+            state,
+            actor,
+            id,
+            None,
+            vec!["only monitors made in the console can be changed here".to_owned()],
+        )
+        .await;
+    };
+    let Ok(Value::Object(mut entry)) = serde_json::from_str::<Value>(&object.yaml) else {
+        return monitor_page(
+            state,
+            actor,
+            id,
+            None,
+            vec!["this monitor was written as YAML; edit it as YAML".to_owned()],
+        )
+        .await;
+    };
+    let before = Value::Object(entry.clone());
+    entry.insert("paused".into(), json!(paused));
+    let after = Value::Object(entry);
+    if let Err(errors) =
+        state.runtime.put_console_object(Section::Monitors, id, Some(after.to_string())).await
+    {
+        return monitor_page(state, actor, id, None, errors).await;
+    }
+    let action = if paused { "monitor.pause" } else { "monitor.resume" };
+    audit(
+        state,
+        &actor.label,
+        action,
+        &format!("monitor:{id}"),
+        Some(belfry_core::access::redact(&before)),
+        Some(belfry_core::access::redact(&after)),
+    )
+    .await;
+    Ok(Redirect::to(&format!("/admin/monitors/{}", super::url_encode(id))).into_response())
+}
+
+/// `POST /admin/monitors/{id}/pause`
+pub(crate) async fn pause_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    set_paused(&state, &actor, &id, true).await
+}
+
+/// `POST /admin/monitors/{id}/resume`
+pub(crate) async fn resume_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    set_paused(&state, &actor, &id, false).await
+}
+
+/// `POST /admin/monitors/{id}/delete` (console monitors only).
+pub(crate) async fn delete_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
+    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+        return monitor_page(
+            &state,
+            &actor,
+            &id,
+            None,
+            vec!["only monitors made in the console can be deleted here".to_owned()],
+        )
+        .await;
+    };
+    if let Err(errors) = state.runtime.put_console_object(Section::Monitors, &id, None).await {
+        return monitor_page(&state, &actor, &id, None, errors).await;
+    }
+    audit(&state, &actor.label, "monitor.delete", &format!("monitor:{id}"), yaml_value(&object.yaml), None)
+        .await;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+struct IncidentRow {
+    id: String,
+    name: String,
+    status: &'static str,
+    impact: &'static str,
+    created: String,
+    published: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/incidents.html")]
+struct IncidentsTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    incidents: Vec<IncidentRow>,
+    statuses: &'static [&'static str],
+    impacts: &'static [&'static str],
+    components: Vec<(String, String)>,
+    component_statuses: &'static [&'static str],
+}
+
+async fn incidents_page(
+    state: &WebState,
+    actor: &Actor,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<Response, ApiError> {
+    let filter = IncidentFilter { include_drafts: true, limit: 100, ..IncidentFilter::default() };
+    let incidents = state
+        .incidents
+        .incidents(&filter)
+        .await?
+        .into_iter()
+        .map(|i| IncidentRow {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            status: i.status.as_str(),
+            impact: i.impact.as_str(),
+            created: when(i.created_at),
+            published: i.published,
+        })
+        .collect();
+    Ok(render(
+        status,
+        &IncidentsTpl {
+            title: "Incidents".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(actor),
+            incidents,
+            statuses: STATUSES,
+            impacts: IMPACTS,
+            components: components(state),
+            component_statuses: COMPONENT_STATUSES,
+        },
+    ))
+}
+
+/// `GET /admin/incidents`
+pub(crate) async fn incidents(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    incidents_page(&state, &actor, StatusCode::OK, vec![]).await
+}
+
+/// `component.<id>=<status>` fields as the API's `components` map.
+fn component_fields(fields: &[(String, String)]) -> Value {
+    let map: Map<String, Value> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("component.")?.to_owned(), v)))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    Value::Object(map)
+}
+
+/// The API's request type from console form values (the API validates it the same way).
+fn api_request<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Vec<String>> {
+    serde_json::from_value(value).map_err(|e| vec![e.to_string()])
+}
+
+/// `POST /admin/incidents`: the API's create, from a form.
+pub(crate) async fn create_incident(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let request = json!({
+        "name": field(&fields, "name"),
+        "status": field(&fields, "status"),
+        "impact": field(&fields, "impact"),
+        "body": field(&fields, "body"),
+        "components": component_fields(&fields),
+    });
+    let req = match api_request(request.clone()) {
+        Ok(req) => req,
+        Err(errors) => return incidents_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+    };
+    match crate::incidents::create(State(state.clone()), actor.clone(), ApiJson(req)).await {
+        Ok((_, doc)) => {
+            let id = doc.0.id.clone();
+            audit(&state, &actor.label, "incident.create", &format!("incident:{id}"), None, Some(request))
+                .await;
+            Ok(Redirect::to(&format!("/admin/incidents/{}", super::url_encode(&id))).into_response())
+        }
+        Err(e) if e.status().is_client_error() => {
+            incidents_page(&state, &actor, e.status(), vec![e.to_string()]).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+struct UpdateRow {
+    status: &'static str,
+    at: String,
+    author: String,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/incident.html")]
+struct IncidentTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    id: String,
+    status: &'static str,
+    impact: &'static str,
+    updates: Vec<UpdateRow>,
+    statuses: &'static [&'static str],
+    components: Vec<(String, String)>,
+    component_statuses: &'static [&'static str],
+}
+
+async fn incident_page(
+    state: &WebState,
+    actor: &Actor,
+    id: &str,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<Response, ApiError> {
+    let incident = state
+        .incidents
+        .incident(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no incident {id:?}")))?;
+    let updates = incident
+        .updates
+        .iter()
+        .rev()
+        .map(|u| UpdateRow {
+            status: u.status.as_str(),
+            at: when(u.display_at),
+            author: u.author.clone(),
+            html: crate::markdown::to_safe_html(&u.body),
+        })
+        .collect();
+    Ok(render(
+        status,
+        &IncidentTpl {
+            title: incident.name.clone(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(actor),
+            id: incident.id.clone(),
+            status: incident.status.as_str(),
+            impact: incident.impact.as_str(),
+            updates,
+            statuses: STATUSES,
+            components: components(state),
+            component_statuses: COMPONENT_STATUSES,
+        },
+    ))
+}
+
+/// `GET /admin/incidents/{id}`
+pub(crate) async fn incident(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    incident_page(&state, &actor, &id, StatusCode::OK, vec![]).await
+}
+
+/// `POST /admin/incidents/{id}/updates`: the API's update, from the composer.
+pub(crate) async fn post_update(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let request = json!({
+        "status": field(&fields, "status"),
+        "body": field(&fields, "body"),
+        "components": component_fields(&fields),
+    });
+    let req = match api_request(request.clone()) {
+        Ok(req) => req,
+        Err(errors) => {
+            return incident_page(&state, &actor, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
+        }
+    };
+    match crate::incidents::post_update(
+        State(state.clone()),
+        ApiPath(id.clone()),
+        actor.clone(),
+        ApiJson(req),
+    )
+    .await
+    {
+        Ok(_) => {
+            audit(&state, &actor.label, "incident.update", &format!("incident:{id}"), None, Some(request))
+                .await;
+            Ok(Redirect::to(&format!("/admin/incidents/{}", super::url_encode(&id))).into_response())
+        }
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+            incident_page(&state, &actor, &id, e.status(), vec![e.to_string()]).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/channels.html")]
+struct ChannelsTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    channels: Vec<(String, &'static str, &'static str)>,
+}
+
+async fn channels_page(state: &WebState, actor: &Actor, errors: Vec<String>) -> Result<Response, ApiError> {
+    let console = console_ids(state, Section::Channels).await?;
+    let channels = state
+        .runtime
+        .catalog()
+        .alerting
+        .channels
+        .iter()
+        .map(|c| {
+            let origin = if console.contains(c.id.as_str()) { "console" } else { "config file" };
+            (c.id.to_string(), c.kind.name(), origin)
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &ChannelsTpl {
+            title: "Channels".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(actor),
+            channels,
+        },
+    ))
+}
+
+/// `GET /admin/channels`
+pub(crate) async fn channels(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    channels_page(&state, &actor, vec![]).await
+}
+
+/// `POST /admin/channels/{id}/test`: queues a test message (the API's send test).
+pub(crate) async fn channel_test(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let _queued = crate::alerts::send_test(State(state.clone()), ApiPath(id.clone())).await?;
+    audit(&state, &actor.label, "channel.test", &format!("channel:{id}"), None, None).await;
+    channels_page(&state, &actor, vec![]).await
+}

@@ -1,0 +1,332 @@
+//! Console pages for people: users and API tokens (admins), the audit log (admins), and each
+//! user's own account (second factor, sessions).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use belfry_core::access::{Role, TotpSeed, User, hash_password, totp_code_ok};
+use belfry_core::auth::{ApiToken, Scope, hash_secret};
+use serde_json::json;
+
+use super::{Nav, field, render, when};
+use crate::auth::{Actor, audit};
+use crate::error::ApiError;
+use crate::extract::ApiPath;
+use crate::state::WebState;
+
+fn random_hex(bytes: usize) -> Result<String, ApiError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|_| ApiError::Status(StatusCode::SERVICE_UNAVAILABLE))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    /// name, role, second factor, id
+    users: Vec<(String, &'static str, bool, String)>,
+    new_token: Option<String>,
+}
+
+async fn users_page(
+    state: &WebState,
+    actor: &Actor,
+    status: StatusCode,
+    errors: Vec<String>,
+    new_token: Option<String>,
+) -> Result<Response, ApiError> {
+    let users =
+        state.admin.users().await?.into_iter().map(|u| (u.name, u.role.as_str(), u.totp, u.id)).collect();
+    Ok(render(
+        status,
+        &UsersTpl {
+            title: "Users".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            users,
+            new_token,
+        },
+    ))
+}
+
+/// `GET /admin/users`
+pub(crate) async fn users(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    users_page(&state, &actor, StatusCode::OK, vec![], None).await
+}
+
+/// `POST /admin/users`: adds a user.
+pub(crate) async fn create_user(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let name = field(&fields, "name").trim().to_owned();
+    let Some(role) = Role::parse(field(&fields, "role")) else {
+        return users_page(
+            &state,
+            &actor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["unknown role".to_owned()],
+            None,
+        )
+        .await;
+    };
+    if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let error = "the name must be 1 to 64 characters without spaces".to_owned();
+        return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![error], None).await;
+    }
+    if state.admin.user_by_name(&name).await?.is_some() {
+        let error = format!("a user named {name} exists");
+        return users_page(&state, &actor, StatusCode::CONFLICT, vec![error], None).await;
+    }
+    let password_hash = match hash_password(field(&fields, "password")) {
+        Ok(h) => h,
+        Err(e) => {
+            return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()], None)
+                .await;
+        }
+    };
+    let user = User {
+        id: random_hex(8)?,
+        name: name.clone(),
+        role,
+        password_hash,
+        totp: false,
+        created_at: state.clock.now(),
+    };
+    state.admin.save_user(&user).await?;
+    audit(
+        &state,
+        &actor.label,
+        "user.create",
+        &format!("user:{name}"),
+        None,
+        Some(json!({"name": name, "role": role.as_str()})),
+    )
+    .await;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// `POST /admin/users/{id}/delete`: removes a user and ends their sessions.
+pub(crate) async fn delete_user(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    if actor.user.as_ref().is_some_and(|u| u.id == id) {
+        return users_page(
+            &state,
+            &actor,
+            StatusCode::CONFLICT,
+            vec!["you cannot delete yourself".to_owned()],
+            None,
+        )
+        .await;
+    }
+    let Some(user) = state.admin.user(&id).await? else {
+        return Err(ApiError::NotFound(format!("no user {id:?}")));
+    };
+    state.admin.delete_user(&id).await?;
+    let _ = state.vault.delete(&user.totp_vault_name()).await;
+    audit(
+        &state,
+        &actor.label,
+        "user.delete",
+        &format!("user:{}", user.name),
+        Some(json!({"name": user.name, "role": user.role.as_str()})),
+        None,
+    )
+    .await;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// `POST /admin/tokens`: a new API token, shown once.
+pub(crate) async fn create_token(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let Some(scope) = Scope::parse(field(&fields, "scope")) else {
+        return users_page(
+            &state,
+            &actor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["unknown scope".to_owned()],
+            None,
+        )
+        .await;
+    };
+    let secret = format!("belfry_{}", random_hex(24)?);
+    let token =
+        ApiToken { id: random_hex(8)?, scope, hash: hash_secret(&secret), created_at: state.clock.now() };
+    state.store.insert_token(&token).await?;
+    audit(
+        &state,
+        &actor.label,
+        "token.create",
+        &format!("token:{}", token.id),
+        None,
+        Some(json!({"scope": scope.as_str()})),
+    )
+    .await;
+    users_page(&state, &actor, StatusCode::CREATED, vec![], Some(secret)).await
+}
+
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    object: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    entries: Vec<AuditRow>,
+    older: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct AuditQuery {
+    before: Option<i64>,
+}
+
+const AUDIT_PAGE: u32 = 100;
+
+/// `GET /admin/audit?before=`
+pub(crate) async fn audit_log(
+    State(state): State<WebState>,
+    actor: Actor,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let entries = state.admin.audit(q.before, AUDIT_PAGE).await?;
+    let older = (entries.len() == AUDIT_PAGE as usize).then(|| entries.last().map(|e| e.id)).flatten();
+    let show = |v: &Option<serde_json::Value>| v.as_ref().map(ToString::to_string).unwrap_or_default();
+    let entries = entries
+        .iter()
+        .map(|e| AuditRow {
+            at: when(e.at),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            object: e.object.clone(),
+            before: show(&e.before),
+            after: show(&e.after),
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &AuditTpl { title: "Audit log".to_owned(), nav: Nav::of(&actor), errors: vec![], entries, older },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "console/account.html")]
+struct AccountTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    totp: bool,
+    /// base32 key and otpauth URI while enrolling.
+    enrol: Option<(String, String)>,
+}
+
+fn pending_name(user: &User) -> String {
+    format!("totp_pending:{}", user.id)
+}
+
+fn account_page(
+    actor: &Actor,
+    status: StatusCode,
+    enrol: Option<(String, String)>,
+    errors: Vec<String>,
+) -> Response {
+    let totp = actor.user.as_ref().is_some_and(|u| u.totp);
+    render(
+        status,
+        &AccountTpl {
+            title: "Account".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            totp,
+            enrol,
+        },
+    )
+}
+
+/// `GET /admin/account`
+pub(crate) async fn account(actor: Actor) -> Response {
+    account_page(&actor, StatusCode::OK, None, vec![])
+}
+
+/// `POST /admin/account/totp`: a new seed, pending until a code from it is entered.
+pub(crate) async fn totp_start(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    let Some(user) = &actor.user else { return Err(ApiError::Status(StatusCode::FORBIDDEN)) };
+    let seed = TotpSeed::generate().map_err(|_| ApiError::Status(StatusCode::SERVICE_UNAVAILABLE))?;
+    state.vault.put(&pending_name(user), seed.as_bytes()).await.map_err(vault_error)?;
+    let enrol = (seed.base32(), seed.uri("Belfry", &user.name));
+    Ok(account_page(&actor, StatusCode::OK, Some(enrol), vec![]))
+}
+
+/// `POST /admin/account/totp/confirm`: turns the second factor on when the code matches.
+pub(crate) async fn totp_confirm(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let Some(user) = &actor.user else { return Err(ApiError::Status(StatusCode::FORBIDDEN)) };
+    let Some(seed) = state.vault.get(&pending_name(user)).await.map_err(vault_error)? else {
+        return Ok(account_page(
+            &actor,
+            StatusCode::CONFLICT,
+            None,
+            vec!["start the setup first".to_owned()],
+        ));
+    };
+    let seed = TotpSeed::from_bytes(seed);
+    if !totp_code_ok(&seed, field(&fields, "code"), state.clock.now()) {
+        let enrol = (seed.base32(), seed.uri("Belfry", &user.name));
+        return Ok(account_page(
+            &actor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(enrol),
+            vec!["that code does not match; try the next one".to_owned()],
+        ));
+    }
+    state.vault.put(&user.totp_vault_name(), seed.as_bytes()).await.map_err(vault_error)?;
+    state.vault.delete(&pending_name(user)).await.map_err(vault_error)?;
+    state.admin.save_user(&User { totp: true, ..user.clone() }).await?;
+    audit(
+        &state,
+        &actor.label,
+        "user.totp_enable",
+        &actor.label,
+        Some(json!({"totp": false})),
+        Some(json!({"totp": true})),
+    )
+    .await;
+    Ok(Redirect::to("/admin/account").into_response())
+}
+
+fn vault_error(e: belfry_core::vault::VaultAccessError) -> ApiError {
+    match e {
+        belfry_core::vault::VaultAccessError::Store(e) => ApiError::Store(e),
+        belfry_core::vault::VaultAccessError::Sealing(e) => {
+            tracing::error!(error = %e, "the vault could not be used");
+            ApiError::Status(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
