@@ -149,7 +149,7 @@ async fn every_console_page_needs_a_session_of_its_role_and_forms_their_csrf_tok
             assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{what} anonymous");
         }
         let forged = world.send(console_request(method, path, Some("not-a-session"), None)).await;
-        assert_ne!(forged.status.is_success(), true, "{what} with an unknown session");
+        assert!(!forged.status.is_success(), "{what} with an unknown session");
         for role in Role::ALL {
             let world = World::with_fixtures();
             let (session, csrf) = logged_in(&world, role).await;

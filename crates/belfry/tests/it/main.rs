@@ -2,6 +2,7 @@
 
 mod alerts;
 mod binary;
+mod console;
 mod deps;
 mod dns;
 mod engine;
