@@ -75,4 +75,22 @@ pub struct MonitorSpec {
     /// Monitors this one depends on: while one of them is down, this one's outage is grouped
     /// under that alert instead of paging on its own.
     pub depends_on: Vec<MonitorId>,
+    /// Free labels (`tags: [db, payments]`, each valid by [`check_tag`]) that alert rules
+    /// select monitors by; in config order, each once.
+    pub tags: Vec<String>,
+}
+
+/// The most tags one monitor may carry.
+pub const MAX_TAGS: usize = 20;
+
+/// A tag is 1–64 characters of `a-z`, `0-9`, `-`, `_`, `:` (so `team:payments` works).
+pub fn check_tag(raw: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_:".contains(c);
+    if raw.is_empty() || raw.len() > 64 {
+        return Err("must be 1 to 64 characters".into());
+    }
+    if !raw.chars().all(ok_char) {
+        return Err(format!("{raw:?} may only contain a-z, 0-9, '-', '_' and ':'"));
+    }
+    Ok(())
 }

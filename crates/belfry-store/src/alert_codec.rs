@@ -184,6 +184,7 @@ mod tests {
             title: "Down".into(),
             reason: None,
             failing_conditions: vec![],
+            tags: vec![],
         };
         Alert::open("a1".into(), &escalation, event, at)
     }

@@ -118,7 +118,7 @@ pub(crate) async fn ack_confirm(State(state): State<WebState>, ApiPath(token): A
 }
 
 /// Acknowledges (once; a second acknowledgement keeps the first) and saves.
-async fn acknowledge(state: &WebState, mut alert: Alert, by: &str) -> Result<Alert, ApiError> {
+pub(crate) async fn acknowledge(state: &WebState, mut alert: Alert, by: &str) -> Result<Alert, ApiError> {
     for _ in 0..3 {
         if !alert.acknowledge(by, state.clock.now()) {
             return Ok(alert);
@@ -215,57 +215,6 @@ pub(crate) async fn deliveries(
         d.message.ack_url = None;
     }
     Ok(Json(DeliveryList { deliveries }))
-}
-
-#[derive(Serialize)]
-pub(crate) struct ChannelView {
-    id: String,
-    kind: &'static str,
-}
-
-#[derive(Serialize)]
-pub(crate) struct ChannelList {
-    channels: Vec<ChannelView>,
-}
-
-/// `GET /api/v1/channels` (read): configured channels, without their settings (which hold secrets).
-pub(crate) async fn channels(State(state): State<WebState>) -> Json<ChannelList> {
-    let catalog = state.runtime.catalog();
-    let channels = catalog
-        .alerting
-        .channels
-        .iter()
-        .map(|c| ChannelView { id: c.id.to_string(), kind: c.kind.name() })
-        .collect();
-    Json(ChannelList { channels })
-}
-
-#[derive(Serialize)]
-pub(crate) struct Queued {
-    delivery: String,
-}
-
-/// `POST /api/v1/channels/{id}/test` (write): queues a test message in the outbox; the
-/// dispatcher sends it within a second, and `/api/v1/deliveries` shows how it went.
-pub(crate) async fn send_test(
-    State(state): State<WebState>,
-    ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<Queued>), ApiError> {
-    let catalog = state.runtime.catalog();
-    let channel = catalog
-        .alerting
-        .channels
-        .iter()
-        .find(|c| c.id.as_str() == id)
-        .ok_or_else(|| ApiError::NotFound(format!("no channel {id:?}")))?;
-    let now = state.clock.now();
-    let mut message =
-        belfry_core::channel::Message::test(&channel.id, catalog.page.public_url.as_deref(), now);
-    message.page_time_zone = catalog.page.time_zone.clone();
-    let id = format!("test-{}-{}", channel.id, now.as_millisecond());
-    let delivery = Delivery::queued(id, None, channel.id.as_str(), message, now);
-    state.alerts.route(&[], &[], std::slice::from_ref(&delivery), None).await?;
-    Ok((StatusCode::ACCEPTED, Json(Queued { delivery: delivery.id })))
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use jiff::Timestamp;
 
 pub(crate) use login::{LoginLimits, login, login_page, logout, logout_everywhere};
 pub(crate) use pages::{
-    channel_test, channels, create_incident, create_monitor, dashboard, delete_monitor, incident, incidents,
-    monitor, new_monitor, pause_monitor, post_update, resume_monitor, run_monitor,
+    ack_alert, alerts, channel_test, channels, create_channel, create_incident, create_monitor, dashboard,
+    delete_channel, delete_monitor, incident, incidents, monitor, new_monitor, pause_monitor, post_update,
+    resume_monitor, run_monitor,
 };
 pub(crate) use users::{
     account, audit_log, create_token, create_user, delete_user, totp_confirm, totp_start, users,

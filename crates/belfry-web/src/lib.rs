@@ -10,6 +10,7 @@ mod auth;
 mod badge;
 mod cache;
 mod changes;
+mod channels;
 mod console;
 mod error;
 mod export;

@@ -28,7 +28,8 @@ use crate::site::Site;
 use crate::state::WebState;
 use crate::subscribers::{self, SubscribeLimits};
 use crate::{
-    admin, alerts, health, incidents, maintenances, monitors, openapi, postmortem, public, push, sse,
+    admin, alerts, channels, health, incidents, maintenances, monitors, openapi, postmortem, public, push,
+    sse,
 };
 
 /// Who may call a route.
@@ -114,8 +115,11 @@ static ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/alerts", access: READ, handler: |f| on(f, alerts::list) },
     Route { method: Method::POST, path: "/api/v1/alerts/{id}/ack", access: WRITE, handler: |f| on(f, alerts::ack_api) },
     Route { method: Method::GET, path: "/api/v1/deliveries", access: READ, handler: |f| on(f, alerts::deliveries) },
-    Route { method: Method::GET, path: "/api/v1/channels", access: READ, handler: |f| on(f, alerts::channels) },
-    Route { method: Method::POST, path: "/api/v1/channels/{id}/test", access: WRITE, handler: |f| on(f, alerts::send_test) },
+    Route { method: Method::GET, path: "/api/v1/channels", access: READ, handler: |f| on(f, channels::list) },
+    Route { method: Method::POST, path: "/api/v1/channels", access: ADMIN, handler: |f| on(f, channels::create) },
+    Route { method: Method::PUT, path: "/api/v1/channels/{id}", access: ADMIN, handler: |f| on(f, channels::replace) },
+    Route { method: Method::DELETE, path: "/api/v1/channels/{id}", access: ADMIN, handler: |f| on(f, channels::delete) },
+    Route { method: Method::POST, path: "/api/v1/channels/{id}/test", access: WRITE, handler: |f| on(f, channels::send_test) },
     Route { method: Method::GET, path: "/ack/{token}", access: Access::Public, handler: |f| on(f, alerts::ack_page) },
     Route { method: Method::POST, path: "/ack/{token}", access: Access::Public, handler: |f| on(f, alerts::ack_confirm) },
     Route { method: Method::POST, path: "/subscribe", access: Access::Public, handler: |f| on(f, subscribers::subscribe) },
@@ -140,6 +144,10 @@ static ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/admin/incidents/{id}/updates", access: EDITOR_PAGE, handler: |f| on(f, console::post_update) },
     Route { method: Method::GET, path: "/admin/channels", access: VIEWER_PAGE, handler: |f| on(f, console::channels) },
     Route { method: Method::POST, path: "/admin/channels/{id}/test", access: EDITOR_PAGE, handler: |f| on(f, console::channel_test) },
+    Route { method: Method::POST, path: "/admin/channels", access: ADMIN_PAGE, handler: |f| on(f, console::create_channel) },
+    Route { method: Method::POST, path: "/admin/channels/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_channel) },
+    Route { method: Method::GET, path: "/admin/alerts", access: VIEWER_PAGE, handler: |f| on(f, console::alerts) },
+    Route { method: Method::POST, path: "/admin/alerts/{id}/ack", access: EDITOR_PAGE, handler: |f| on(f, console::ack_alert) },
     Route { method: Method::GET, path: "/admin/users", access: ADMIN_PAGE, handler: |f| on(f, console::users) },
     Route { method: Method::POST, path: "/admin/users", access: ADMIN_PAGE, handler: |f| on(f, console::create_user) },
     Route { method: Method::POST, path: "/admin/users/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_user) },

@@ -62,15 +62,16 @@ pub struct Data {
 /// Opens the store and unlocks its vault; the settings include the console's objects.
 pub async fn load_data(args: &DataArgs) -> anyhow::Result<Data> {
     let source = ConfigSource::resolve(args, SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let base = source.load().map_err(|e| {
+    let stored = source.storage().map_err(|e| {
         anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&e))
     })?;
-    let storage = open_store(&store_url(&base, &args.data), base.storage.max_connections).await?;
+    let storage = open_store(&store_url(&stored, &args.data), stored.max_connections).await?;
     let key = KeySource::resolve(args.key_file.as_deref(), &args.data);
     let vault = unlock_vault(&storage, &key).await?;
     let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
-    let settings = crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
-        .map_err(|e| anyhow::anyhow!("invalid console objects:\n{}", render_errors(&e)))?;
+    let settings = source.load_with(&objects).map_err(|e| {
+        anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&e))
+    })?;
     Ok(Data { settings, storage, vault, key })
 }
 
@@ -111,15 +112,16 @@ impl Application {
             TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let bound = listener.local_addr()?;
         let source = ConfigSource::resolve(&args.data, bound);
-        let base = source.load().map_err(|errors| {
+        let stored = source.storage().map_err(|errors| {
             anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
         })?;
-        let store = open_store(&store_url(&base, &args.data.data), base.storage.max_connections).await?;
+        let store = open_store(&store_url(&stored, &args.data.data), stored.max_connections).await?;
         let vault =
             unlock_vault(&store, &KeySource::resolve(args.data.key_file.as_deref(), &args.data.data)).await?;
         let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
-        let settings = crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
-            .map_err(|e| anyhow::anyhow!("invalid console objects:\n{}", render_errors(&e)))?;
+        let settings = source.load_with(&objects).map_err(|errors| {
+            anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
+        })?;
         tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), console_objects = objects.len(), "configuration loaded");
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let engine = Engine::new(

@@ -33,13 +33,11 @@ impl Service {
         &self,
         objects: Option<Vec<ConsoleObject>>,
     ) -> Result<crate::config::Settings, Vec<String>> {
-        let base = self.source.load().map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())?;
         let objects = match objects {
             Some(objects) => objects,
             None => stored_objects(&self.vault).await.map_err(|e| vec![e])?,
         };
-        crate::config::merge_console(base, &objects, &|name| std::env::var(name).ok())
-            .map_err(|e| e.iter().map(ToString::to_string).collect())
+        self.source.load_with(&objects).map_err(|e| e.iter().map(ToString::to_string).collect())
     }
 }
 

@@ -27,9 +27,35 @@ impl ConfigSource {
     }
 
     pub fn load(&self) -> Result<Settings, Vec<ConfigError>> {
+        self.load_with(&[])
+    }
+
+    /// Only the `storage:` settings: where the store (and so the console's objects) is.
+    pub fn storage(&self) -> Result<crate::config::StorageSettings, Vec<ConfigError>> {
         match self {
-            Self::File(path) => config::load_file(path),
-            Self::Example(listen) => config::load_str("<built-in example>", &config::example(*listen)),
+            Self::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    vec![ConfigError {
+                        file: path.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        path: String::new(),
+                        message: format!("cannot read the config file: {e}"),
+                    }]
+                })?;
+                config::storage_only(&path.display().to_string(), &text)
+            }
+            Self::Example(listen) => config::storage_only("<built-in example>", &config::example(*listen)),
+        }
+    }
+
+    /// The settings with objects made in the console or API added.
+    pub fn load_with(&self, objects: &[belfry_core::ConsoleObject]) -> Result<Settings, Vec<ConfigError>> {
+        match self {
+            Self::File(path) => config::load_file_with(path, objects),
+            Self::Example(listen) => {
+                config::load_str_with("<built-in example>", &config::example(*listen), objects)
+            }
         }
     }
 
@@ -42,8 +68,8 @@ impl ConfigSource {
 }
 
 /// The store URL: the config's `storage.url`, else SQLite under the data directory.
-pub fn store_url(settings: &Settings, data: &Path) -> String {
-    settings.storage.url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("belfry.db").display()))
+pub fn store_url(storage: &crate::config::StorageSettings, data: &Path) -> String {
+    storage.url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("belfry.db").display()))
 }
 
 /// Every config error on its own line.

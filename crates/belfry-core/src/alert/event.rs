@@ -37,6 +37,14 @@ pub struct Event {
     /// Why: the check's error or failing conditions.
     pub reason: Option<String>,
     pub failing_conditions: Vec<String>,
+    /// The tags of the monitors the event is about, which rules' `tags` select on: a monitor's
+    /// event (transition, certificate) carries its monitor's tags; an incident's event carries
+    /// the tags of its automatic monitor and of every monitor of its affected components, so a
+    /// rule for `tags: [db]` hears of incidents that touch a db monitor. An event about no
+    /// tagged monitor (an incident on no component) carries none and never matches a rule
+    /// with `tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Event {
@@ -69,6 +77,7 @@ impl Event {
             title: format!("{} {verb}", spec.name),
             reason: t.reason.clone(),
             failing_conditions,
+            tags: spec.tags.clone(),
         })
     }
 

@@ -24,6 +24,11 @@ pub struct AlertRule {
     pub components: Vec<MonitorId>,
     /// Event kinds; empty matches `down` and `up`.
     pub events: Vec<EventKind>,
+    /// Monitor tags; the rule takes an event that carries at least one of them (see
+    /// [`Event::tags`]: an incident carries the tags of the monitors it is about). Empty matches
+    /// every event, tagged or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// The escalation policy id.
     pub escalation: String,
 }
@@ -43,7 +48,8 @@ impl AlertRule {
             || event.monitor.as_ref().is_some_and(|m| self.monitors.iter().any(|p| wildcard(p, m.as_str())));
         let component_ok = self.components.is_empty()
             || event.component.as_ref().is_some_and(|c| self.components.contains(c));
-        kind_ok && monitor_ok && component_ok
+        let tags_ok = self.tags.is_empty() || event.tags.iter().any(|t| self.tags.contains(t));
+        kind_ok && monitor_ok && component_ok && tags_ok
     }
 }
 

@@ -36,6 +36,7 @@ fn event(kind: EventKind) -> Event {
         title: "Internal API is down".into(),
         reason: Some("[STATUS] (503) == 200".into()),
         failing_conditions: vec!["[STATUS] (503) == 200".into()],
+        tags: vec!["db".into(), "team:payments".into()],
     }
 }
 
@@ -95,6 +96,7 @@ fn rules_match_kinds_monitors_and_components() {
         monitors: monitors.iter().map(|m| m.to_string()).collect(),
         components: vec![],
         events: events.to_vec(),
+        tags: vec![],
         escalation: "default".into(),
     };
     let down = event(EventKind::Down);

@@ -232,6 +232,7 @@ mod tests {
             paused: false,
             incident: Some(AutoIncident::default()),
             depends_on: vec![],
+            tags: vec![],
         })
     }
 

@@ -2,6 +2,8 @@
 //! `incident_resolved`): each published incident update since the cursor becomes an event, and
 //! every matching rule sends it once through its escalation's first step.
 
+use std::collections::BTreeSet;
+
 use belfry_core::alert::{Alert, Event, EventKind};
 use belfry_core::incident::{Incident, IncidentStatus};
 use belfry_core::store::{IncidentFilter, Storage};
@@ -39,7 +41,7 @@ pub(super) async fn events(
             if update.created_at <= since || update.created_at > now {
                 continue;
             }
-            let event = event(&incident, n);
+            let event = event(&incident, n, catalog);
             for (i, rule) in catalog.alerting.rules.iter().enumerate() {
                 let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
                 let id = format!("incident-{}-{}-{i}", incident.id, update.id);
@@ -53,7 +55,7 @@ pub(super) async fn events(
     Ok((alerts, position))
 }
 
-fn event(incident: &Incident, n: usize) -> Event {
+fn event(incident: &Incident, n: usize, catalog: &Catalog) -> Event {
     let update = &incident.updates[n];
     let kind = match update.status {
         IncidentStatus::Resolved | IncidentStatus::Postmortem => EventKind::IncidentResolved,
@@ -69,5 +71,16 @@ fn event(incident: &Incident, n: usize) -> Event {
         title: incident.name.clone(),
         reason: Some(format!("{}: {}", update.status.as_str(), update.body.trim())),
         failing_conditions: vec![],
+        tags: tags(incident, catalog),
     }
+}
+
+/// What an incident is about for rules' `tags`: the tags of its automatic monitor and of every
+/// monitor of every component it affects (ever, so its resolution reaches the same rules as its
+/// opening), each once and sorted. An incident on no component carries none.
+fn tags(incident: &Incident, catalog: &Catalog) -> Vec<String> {
+    let auto = incident.auto.as_ref().and_then(|a| catalog.monitor(a.monitor.as_str()));
+    let of_components = incident.components.keys().flat_map(|c| catalog.monitors_of(c));
+    let tags: BTreeSet<&String> = auto.into_iter().chain(of_components).flat_map(|m| &m.tags).collect();
+    tags.into_iter().cloned().collect()
 }

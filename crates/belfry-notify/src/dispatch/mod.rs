@@ -369,6 +369,7 @@ impl Dispatcher {
                 title: format!("{}: TLS certificate expires in {days} days", spec.name),
                 reason: Some(format!("the certificate is valid until {not_after}")),
                 failing_conditions: vec![],
+                tags: spec.tags.clone(),
             };
             for (i, rule) in catalog.alerting.rules.iter().enumerate() {
                 if !rule.matches(&event) {

@@ -50,6 +50,7 @@ fn alert(alert_id: &str, monitor: &str, opened: Timestamp) -> Alert {
         title: format!("{monitor} is down"),
         reason: Some("HTTP 503".into()),
         failing_conditions: vec!["[STATUS] (503) == 200".into()],
+        tags: vec![],
     };
     Alert {
         id: alert_id.to_owned(),

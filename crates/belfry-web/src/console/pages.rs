@@ -756,10 +756,18 @@ struct ChannelsTpl {
     errors: Vec<String>,
     csrf: String,
     can_edit: bool,
+    is_admin: bool,
     channels: Vec<(String, &'static str, &'static str)>,
+    entry: String,
 }
 
-async fn channels_page(state: &WebState, actor: &Actor, errors: Vec<String>) -> Result<Response, ApiError> {
+async fn channels_page(
+    state: &WebState,
+    actor: &Actor,
+    status: StatusCode,
+    errors: Vec<String>,
+    entry: String,
+) -> Result<Response, ApiError> {
     let console = console_ids(state, Section::Channels).await?;
     let channels = state
         .runtime
@@ -773,21 +781,23 @@ async fn channels_page(state: &WebState, actor: &Actor, errors: Vec<String>) -> 
         })
         .collect();
     Ok(render(
-        StatusCode::OK,
+        status,
         &ChannelsTpl {
             title: "Channels".to_owned(),
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
             can_edit: can_edit(actor),
+            is_admin: actor.role() == Some(Role::Admin),
             channels,
+            entry,
         },
     ))
 }
 
 /// `GET /admin/channels`
 pub(crate) async fn channels(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
-    channels_page(&state, &actor, vec![]).await
+    channels_page(&state, &actor, StatusCode::OK, vec![], String::new()).await
 }
 
 /// `POST /admin/channels/{id}/test`: queues a test message (the API's send test).
@@ -796,7 +806,142 @@ pub(crate) async fn channel_test(
     actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let _queued = crate::alerts::send_test(State(state.clone()), ApiPath(id.clone())).await?;
+    let _queued = crate::channels::send_test(State(state.clone()), ApiPath(id.clone())).await?;
     audit(&state, &actor.label, "channel.test", &format!("channel:{id}"), None, None).await;
-    channels_page(&state, &actor, vec![]).await
+    channels_page(
+        &state,
+        &actor,
+        StatusCode::OK,
+        vec![format!("A test message to {id} is queued; see the deliveries.")],
+        String::new(),
+    )
+    .await
+}
+
+/// `POST /admin/channels`: the API's create, from the form's JSON entry.
+pub(crate) async fn create_channel(
+    State(state): State<WebState>,
+    actor: Actor,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let text = field(&fields, "entry").to_owned();
+    let entry: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            return channels_page(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![format!("not JSON: {e}")],
+                text,
+            )
+            .await;
+        }
+    };
+    match crate::channels::create(State(state.clone()), ApiJson(entry.clone())).await {
+        Ok(_) => {
+            let id = entry.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            audit(
+                &state,
+                &actor.label,
+                "channel.create",
+                &format!("channel:{id}"),
+                None,
+                Some(belfry_core::access::redact(&entry)),
+            )
+            .await;
+            Ok(Redirect::to("/admin/channels").into_response())
+        }
+        Err(ApiError::InvalidConfig(errors)) => {
+            channels_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, errors, text).await
+        }
+        Err(e) if e.status().is_client_error() => {
+            channels_page(&state, &actor, e.status(), vec![e.to_string()], text).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /admin/channels/{id}/delete` (console channels only).
+pub(crate) async fn delete_channel(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    match crate::channels::delete(State(state.clone()), ApiPath(id.clone())).await {
+        Ok(_) => {
+            audit(&state, &actor.label, "channel.delete", &format!("channel:{id}"), None, None).await;
+            Ok(Redirect::to("/admin/channels").into_response())
+        }
+        Err(ApiError::InvalidConfig(errors)) => {
+            channels_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, errors, String::new()).await
+        }
+        Err(e) if e.status().is_client_error() => {
+            channels_page(&state, &actor, e.status(), vec![e.to_string()], String::new()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+struct AlertRow {
+    id: String,
+    subject: String,
+    opened: String,
+    fired: u32,
+    acked: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/alerts.html")]
+struct AlertsTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    alerts: Vec<AlertRow>,
+}
+
+/// `GET /admin/alerts`: alerts still paging, each with an acknowledge button.
+pub(crate) async fn alerts(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    let alerts = state
+        .alerts
+        .active_alerts()
+        .await?
+        .into_iter()
+        .map(|a| AlertRow {
+            id: a.id.clone(),
+            subject: a.subject.clone(),
+            opened: when(a.opened_at),
+            fired: a.fired,
+            acked: match (&a.acknowledged_by, a.acknowledged_at) {
+                (Some(by), Some(at)) => format!("{by} at {}", when(at)),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &AlertsTpl {
+            title: "Alerts".to_owned(),
+            nav: Nav::of(&actor),
+            errors: vec![],
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(&actor),
+            alerts,
+        },
+    ))
+}
+
+/// `POST /admin/alerts/{id}/ack`: stops the escalation, as the link in the message would.
+pub(crate) async fn ack_alert(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let alert =
+        state.alerts.alert(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no alert {id:?}")))?;
+    crate::alerts::acknowledge(&state, alert, &actor.label).await?;
+    audit(&state, &actor.label, "alert.ack", &format!("alert:{id}"), None, None).await;
+    Ok(Redirect::to("/admin/alerts").into_response())
 }

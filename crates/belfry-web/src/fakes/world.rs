@@ -56,6 +56,8 @@ pub const FIXTURE_ALERT: &str = "alr0fixture0";
 pub const FIXTURE_CHANNEL: &str = "ops-hook";
 /// The acknowledge-link key the fixtures store.
 pub const FIXTURE_ACK_KEY: &str = "fixture-ack-key";
+/// A channel made through the API (a console object), next to the config's [`FIXTURE_CHANNEL`].
+pub const FIXTURE_API_CHANNEL: &str = "api-hook";
 /// The link token of a confirmed email subscriber (`FIXTURE_SUBSCRIBER`).
 pub const FIXTURE_SUBSCRIBER_TOKEN: &str = "subscriber-token-fixture";
 pub const FIXTURE_SUBSCRIBER: &str = "sub0fixture0";
@@ -87,6 +89,7 @@ fn spec(monitor: &str, component: Option<&str>, check: CheckSpec, impact: Outage
         paused: false,
         incident: None,
         depends_on: Vec::new(),
+        tags: Vec::new(),
     }
 }
 
@@ -259,6 +262,7 @@ impl World {
             title: "Internal API is down".to_owned(),
             reason: Some("[STATUS] (503) == 200".to_owned()),
             failing_conditions: vec![],
+            tags: vec![],
         };
         let escalation = belfry_core::alert::Escalation {
             id: "default".to_owned(),
@@ -273,6 +277,12 @@ impl World {
         let alert =
             belfry_core::alert::Alert::open(FIXTURE_ALERT.to_owned(), &escalation, event, minutes_ago(5));
         world.store.alerts.lock().unwrap().insert(alert.id.clone(), alert);
+        world.runtime.console_objects.lock().unwrap().push(belfry_core::ConsoleObject {
+            section: belfry_core::Section::Channels,
+            id: FIXTURE_API_CHANNEL.to_owned(),
+            yaml: r#"{"id": "api-hook", "kind": "webhook", "url": "https://hooks.example.test/api"}"#
+                .to_owned(),
+        });
         let sealed = fixture_master_key().seal("ack_key", FIXTURE_ACK_KEY.as_bytes()).unwrap();
         world.store.vault.lock().unwrap().insert("ack_key".to_owned(), sealed);
         world.store.subscribers.lock().unwrap().push(belfry_core::subscriber::Subscriber {

@@ -21,8 +21,10 @@ fn concrete(path: &str) -> String {
         FIXTURE_MAINTENANCE
     } else if path.starts_with("/components/") {
         "api"
-    } else if path.starts_with("/api/v1/alerts/") {
+    } else if path.starts_with("/api/v1/alerts/") || path.starts_with("/admin/alerts/") {
         FIXTURE_ALERT
+    } else if path == "/api/v1/channels/{id}" || path == "/admin/channels/{id}/delete" {
+        FIXTURE_API_CHANNEL
     } else if path.starts_with("/api/v1/channels/") || path.starts_with("/admin/channels/") {
         FIXTURE_CHANNEL
     } else {
@@ -58,6 +60,12 @@ fn sample_body(method: &Method, path: &str) -> Option<Value> {
         }),
         ("PATCH", "/api/v1/maintenances/{id}") => json!({"name": "Renamed"}),
         ("POST", "/subscribe") => json!({"email": "new@example.test"}),
+        ("POST", "/api/v1/channels") => {
+            json!({"id": "new-hook", "kind": "webhook", "url": "https://hooks.example.test/new"})
+        }
+        ("PUT", "/api/v1/channels/{id}") => {
+            json!({"id": FIXTURE_API_CHANNEL, "kind": "webhook", "url": "https://hooks.example.test/changed"})
+        }
         _ => return None,
     };
     Some(body)
@@ -113,6 +121,9 @@ fn sample_form(method: &Method, path: &str) -> &'static str {
         ("POST", "/admin/incidents/{id}/updates") => "status=identified&body=Found",
         ("POST", "/admin/users") => "name=newbie&role=viewer&password=long+enough+password",
         ("POST", "/admin/tokens") => "scope=read",
+        ("POST", "/admin/channels") => {
+            "entry=%7B%22id%22%3A%22c2%22%2C%22kind%22%3A%22webhook%22%2C%22url%22%3A%22https%3A%2F%2Fh.example.test%2F%22%7D"
+        }
         ("POST", "/admin/account/totp/confirm") => "code=000000",
         _ => "",
     }
@@ -329,6 +340,9 @@ async fn the_table_holds_every_contract_route_once() {
         "GET /subscribe/confirm/{token}",
         "GET /unsubscribe/{token}",
         "POST /unsubscribe/{token}",
+        "POST /api/v1/channels",
+        "PUT /api/v1/channels/{id}",
+        "DELETE /api/v1/channels/{id}",
         "GET /admin/login",
         "POST /admin/login",
         "POST /admin/logout",
@@ -347,6 +361,10 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/incidents/{id}/updates",
         "GET /admin/channels",
         "POST /admin/channels/{id}/test",
+        "POST /admin/channels",
+        "POST /admin/channels/{id}/delete",
+        "GET /admin/alerts",
+        "POST /admin/alerts/{id}/ack",
         "GET /admin/users",
         "POST /admin/users",
         "POST /admin/users/{id}/delete",

@@ -23,6 +23,7 @@ use belfry_core::MonitorId;
 use belfry_core::alert::{
     AlertRule, Alerting, Backoff, Escalation, EscalationStep, EventKind, Renotify, wildcard,
 };
+use belfry_core::monitor::check_tag;
 
 use super::check::{Ctx, Fields};
 use super::duration::format_duration;
@@ -33,7 +34,7 @@ const ESCALATION_KEYS: &[&str] = &["id", "repeat", "round", "steps", "renotify"]
 const STEP_KEYS: &[&str] = &["after", "notify"];
 const RENOTIFY_KEYS: &[&str] = &["every", "backoff", "max"];
 const BACKOFFS: &[&str] = &["none", "linear", "exponential"];
-const ALERT_KEYS: &[&str] = &["monitors", "components", "events", "escalation"];
+const ALERT_KEYS: &[&str] = &["monitors", "components", "tags", "events", "escalation"];
 
 /// The shortest re-notification interval: a typo like `every: 1s` must not page every second.
 const MIN_RENOTIFY: Duration = Duration::from_secs(60);
@@ -43,12 +44,14 @@ const DEFAULT_RENOTIFY_MAX: Duration = Duration::from_secs(86_400);
 pub(super) struct Known<'a> {
     pub monitors: &'a [String],
     pub components: &'a [String],
+    /// Every tag the monitors carry, each once.
+    pub tags: &'a [String],
 }
 
 /// Reads the three sections of the top-level mapping `top`.
 pub(super) fn alerting(ctx: &mut Ctx<'_>, top: &Fields<'_>, known: &Known<'_>) -> Alerting {
     let mut alerting = Alerting::default();
-    let mut channel_ids = Vec::new();
+    let mut channel_ids = ctx.outside_channels.clone();
     if let Some(node) = top.value("channels") {
         alerting.channels = channel::channels(ctx, node, &mut channel_ids);
     }
@@ -334,6 +337,8 @@ fn alerts(ctx: &mut Ctx<'_>, node: &Sp, known: &Known<'_>, escalations: &[String
                 }
             }
         }
+        let tags =
+            f.value("tags").map_or_else(Vec::new, |v| tag_filter(ctx, v, &f.path_of("tags"), known.tags));
         let events = f
             .value("events")
             .map_or_else(|| vec![EventKind::Down, EventKind::Up], |v| events(ctx, v, &f.path_of("events")));
@@ -354,7 +359,7 @@ fn alerts(ctx: &mut Ctx<'_>, node: &Sp, known: &Known<'_>, escalations: &[String
             }
         };
         if let (Some(escalation), true) = (escalation, ctx.errors.len() == before) {
-            out.push(AlertRule { monitors, components, events, escalation });
+            out.push(AlertRule { monitors, components, events, tags, escalation });
         }
     }
     out
@@ -384,6 +389,44 @@ fn monitor_patterns(ctx: &mut Ctx<'_>, node: &Sp, path: &str, monitors: &[String
         }
     }
     out
+}
+
+/// Monitor tags. Each must be carried by a declared monitor: a rule for a mistyped tag would
+/// never fire, and nobody would be paged (P1).
+fn tag_filter(ctx: &mut Ctx<'_>, node: &Sp, path: &str, tags: &[String]) -> Vec<String> {
+    let empty = "needs at least one tag; leave the key out to match every monitor, tagged or not";
+    let mut out = Vec::new();
+    for (raw, item, item_path) in non_empty_names(ctx, node, path, empty).unwrap_or_default() {
+        // A tag a monitor declares was checked there (one error for a bad one, not two).
+        let problem = match check_tag(&raw) {
+            _ if tags.contains(&raw) => None,
+            Err(message) => Some(format!("invalid tag: {message}")),
+            Ok(()) => Some(unknown_tag(&raw, tags)),
+        };
+        if let Some(message) = problem {
+            ctx.error(item, &item_path, message);
+        } else if !out.contains(&raw) {
+            out.push(raw);
+        }
+    }
+    out
+}
+
+/// "no monitor has tag `x`" with a suggestion, or the tags in use when none is near.
+fn unknown_tag(raw: &str, tags: &[String]) -> String {
+    let known: Vec<&str> = tags.iter().map(String::as_str).collect();
+    match did_you_mean(raw, &known) {
+        Some(near) => format!("no monitor has tag `{raw}`; did you mean `{near}`?"),
+        None if known.is_empty() => format!("no monitor has tag `{raw}`: no monitor has `tags`"),
+        None if known.len() > 10 => {
+            format!(
+                "no monitor has tag `{raw}`; tags in use: {}, … ({} in all)",
+                known[..10].join(", "),
+                known.len()
+            )
+        }
+        None => format!("no monitor has tag `{raw}`; tags in use: {}", known.join(", ")),
+    }
 }
 
 /// Event kinds, exact or with a `*` wildcard (`incident_*`).

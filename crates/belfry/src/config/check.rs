@@ -20,6 +20,8 @@ pub(super) struct Ctx<'a> {
     pub errors: Vec<ConfigError>,
     /// The process environment, or a fixed one in tests.
     pub env: EnvLookup<'a>,
+    /// Channel ids made outside the file (API, console) that escalations may name.
+    pub outside_channels: Vec<String>,
 }
 
 /// A mapping's entries, with the key path it sits at.
@@ -56,7 +58,7 @@ impl<'n> Fields<'n> {
 
 impl<'a> Ctx<'a> {
     pub fn new(file: &'a str, src: &'a str, env: EnvLookup<'a>) -> Self {
-        Self { file, src, errors: Vec::new(), env }
+        Self { file, src, errors: Vec::new(), env, outside_channels: Vec::new() }
     }
 
     pub fn error_at(&mut self, at: Location, path: &str, message: impl Into<String>) {

@@ -18,10 +18,9 @@ mod monitor;
 mod node;
 mod settings;
 
-pub use console::merge as merge_console;
 pub use duration::parse_duration;
 pub use error::ConfigError;
-pub use load::{example, load_file, load_str};
+pub use load::{example, load_file, load_file_with, load_str, load_str_with, storage_only};
 pub use settings::{Settings, StorageSettings};
 
 #[cfg(test)]

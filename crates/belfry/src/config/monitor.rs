@@ -7,6 +7,7 @@ use std::time::Duration;
 use belfry_core::check::{CheckKind, CheckSpec};
 use belfry_core::component::OutageImpact;
 use belfry_core::incident::auto::AutoIncident;
+use belfry_core::monitor::{MAX_TAGS, check_tag};
 use belfry_core::policy::{FailurePolicy, FlapPolicy, Policy, RecoveryPolicy};
 use belfry_core::{Condition, MonitorId, MonitorSpec};
 
@@ -32,6 +33,7 @@ const COMMON_KEYS: &[&str] = &[
     "paused",
     "incident",
     "depends_on",
+    "tags",
 ];
 const KINDS: &[&str] = &["http", "tcp", "dns", "tls", "icmp", "heartbeat"];
 const IMPACTS: &[&str] = &["major_outage", "partial_outage", "degraded_performance"];
@@ -45,17 +47,21 @@ pub(super) struct Taken {
     ids: HashMap<String, u64>,
     /// Every monitor id as written (valid or not), in file order.
     declared: Vec<String>,
+    /// Every tag as written (valid or not), each once, in file order.
+    tags: Vec<String>,
     pub tokens: HashMap<String, (String, u64)>,
 }
 
 /// `inherited`: the `incident:` policy of each component that sets one. Every monitor id as
-/// written, valid or not, is added to `declared`, so a rule naming a bad monitor gets one error.
+/// written, valid or not, is added to `declared`, and every tag to `declared_tags`, so a rule
+/// naming a bad monitor or tag gets one error.
 pub(super) fn monitors(
     ctx: &mut Ctx<'_>,
     node: &Sp,
     components: &[String],
     inherited: &HashMap<String, AutoIncident>,
     declared: &mut Vec<String>,
+    declared_tags: &mut Vec<String>,
 ) -> Vec<MonitorSpec> {
     let mut taken = Taken::default();
     let mut out = Vec::new();
@@ -65,6 +71,7 @@ pub(super) fn monitors(
         }
     }
     declared.append(&mut taken.declared);
+    declared_tags.append(&mut taken.tags);
     super::depends::resolve(ctx, node, &mut out);
     out
 }
@@ -118,6 +125,8 @@ fn monitor(
         })
     });
     let paused = f.value("paused").map_or(Some(false), |v| ctx.bool(v, &f.path_of("paused")));
+    let tags =
+        f.value("tags").map_or(Some(Vec::new()), |v| tag_list(ctx, v, &f.path_of("tags"), &mut taken.tags));
     // Absent: the component's policy; `off` turns it off even where the component has one.
     let incident = match f.value("incident") {
         Some(v) => super::incident::auto_incident(ctx, v, &f.path_of("incident")),
@@ -157,7 +166,32 @@ fn monitor(
         paused: paused?,
         incident: incident?,
         depends_on: Vec::new(),
+        tags: tags?,
     })
+}
+
+/// `tags: [db, payments]`: at most [`MAX_TAGS`], each valid by [`check_tag`], repeats dropped.
+/// Every tag as written goes to `declared`.
+fn tag_list(ctx: &mut Ctx<'_>, node: &Sp, path: &str, declared: &mut Vec<String>) -> Option<Vec<String>> {
+    let items = ctx.seq(node, path)?;
+    let before = ctx.errors.len();
+    if items.len() > MAX_TAGS {
+        ctx.error(node, path, format!("{} tags are too many: a monitor has at most {MAX_TAGS}", items.len()));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}[{i}]");
+        let Some(raw) = ctx.string(item, &item_path) else { continue };
+        if !declared.contains(&raw) {
+            declared.push(raw.clone());
+        }
+        match check_tag(&raw) {
+            Err(message) => ctx.error(item, &item_path, format!("invalid tag: {message}")),
+            Ok(()) if !out.contains(&raw) => out.push(raw),
+            Ok(()) => {}
+        }
+    }
+    (ctx.errors.len() == before).then_some(out)
 }
 
 /// Every key must be common or belong to the monitor's kind.

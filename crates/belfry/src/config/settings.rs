@@ -77,7 +77,7 @@ pub(super) fn settings(ctx: &mut Ctx<'_>, root: &Sp) -> Settings {
     if let Some(node) = top.value("components") {
         settings.catalog.components = components(ctx, node, &mut declared);
     }
-    let mut monitor_ids = Vec::new();
+    let (mut monitor_ids, mut tags) = (Vec::new(), Vec::new());
     if let Some(node) = top.value("monitors") {
         let inherited = settings
             .catalog
@@ -86,12 +86,12 @@ pub(super) fn settings(ctx: &mut Ctx<'_>, root: &Sp) -> Settings {
             .filter_map(|c| Some((c.id.to_string(), c.incident?)))
             .collect();
         settings.catalog.monitors =
-            super::monitor::monitors(ctx, node, &declared, &inherited, &mut monitor_ids)
+            super::monitor::monitors(ctx, node, &declared, &inherited, &mut monitor_ids, &mut tags)
                 .into_iter()
                 .map(std::sync::Arc::new)
                 .collect();
     }
-    let known = super::alerting::Known { monitors: &monitor_ids, components: &declared };
+    let known = super::alerting::Known { monitors: &monitor_ids, components: &declared, tags: &tags };
     settings.catalog.alerting = super::alerting::alerting(ctx, &top, &known);
     settings
 }
@@ -105,8 +105,8 @@ pub(super) fn console(ctx: &mut Ctx<'_>, root: &Sp, base: &Settings) -> Settings
     if let Some(node) = top.value("monitors") {
         let inherited =
             base.catalog.components.iter().filter_map(|c| Some((c.id.to_string(), c.incident?))).collect();
-        let mut ids = Vec::new();
-        let monitors = super::monitor::monitors(ctx, node, &components, &inherited, &mut ids);
+        let (mut ids, mut tags) = (Vec::new(), Vec::new());
+        let monitors = super::monitor::monitors(ctx, node, &components, &inherited, &mut ids, &mut tags);
         let items = ctx.seq(node, "monitors").unwrap_or_default();
         for (i, m) in monitors.into_iter().enumerate() {
             if base.catalog.monitor(m.id.as_str()).is_some() {
@@ -179,7 +179,7 @@ fn page(ctx: &mut Ctx<'_>, node: &Sp) -> PageSettings {
     page
 }
 
-fn storage(ctx: &mut Ctx<'_>, node: &Sp) -> StorageSettings {
+pub(super) fn storage(ctx: &mut Ctx<'_>, node: &Sp) -> StorageSettings {
     let mut storage = StorageSettings::default();
     let Some(f) = ctx.map(node, "storage", STORAGE_KEYS) else { return storage };
     if let Some(v) = f.value("url") {

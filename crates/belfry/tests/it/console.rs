@@ -19,7 +19,7 @@ fn config(target: &Target) -> String {
     )
 }
 
-fn belfry(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+pub(crate) fn belfry(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_belfry"))
         .args(args)
         .current_dir(dir)

@@ -2,7 +2,10 @@
 
 mod alerts;
 mod binary;
+mod channels_api;
+mod chromium;
 mod console;
+mod console_browser;
 mod deps;
 mod dns;
 mod engine;

@@ -3,18 +3,15 @@
 //! feeds parsed by real parsers, and the static export. Multi-threaded runtimes: Chromium and
 //! Python run as blocking child processes while the local target must keep answering checks.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
+use crate::chromium::{Browser, Cdp, artifacts, headless};
 use crate::support::{Server, Target, eventually, get_json, request_text, write};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn config(target: &Target) -> String {
@@ -35,32 +32,6 @@ monitors:
         target.addr.port(),
         target.url("/"),
     )
-}
-
-/// Chromium is a real part of these tests: missing, it is an install problem, not a skip.
-fn chromium() -> &'static str {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: install Debian's `chromium` (scripts/test does: apt-get install chromium)"
-    );
-    CHROMIUM
-}
-
-fn headless(profile: &Path) -> Command {
-    let mut cmd = Command::new(chromium());
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    cmd
 }
 
 /// `chromium --dump-dom URL`: the DOM after the page's scripts ran.
@@ -107,90 +78,6 @@ async fn indicator(server: &Server) -> String {
     doc["status"]["indicator"].as_str().unwrap_or_default().to_owned()
 }
 
-/// A headless Chromium with the DevTools protocol on a random port, showing `url`.
-struct Browser {
-    child: Child,
-    _profile: tempfile::TempDir,
-    port: u16,
-}
-
-impl Browser {
-    fn open(url: &str) -> Self {
-        let profile = tempfile::tempdir().unwrap();
-        let mut child = headless(profile.path())
-            .args(["--remote-debugging-port=0", "--window-size=1280,1400", url])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("chromium starts");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(ws) = line.strip_prefix("DevTools listening on ") {
-                    let _ = tx.send(ws.to_owned());
-                }
-            }
-        });
-        let Ok(ws) = rx.recv_timeout(LIMIT) else {
-            let _ = child.kill();
-            panic!("chromium did not report its DevTools endpoint");
-        };
-        let port = ws.trim_start_matches("ws://").split(['/', ':']).nth(1).unwrap().parse().unwrap();
-        Self { child, _profile: profile, port }
-    }
-
-    /// The page target's DevTools WebSocket.
-    async fn page_socket(&self) -> String {
-        eventually("a page target", LIMIT, || async {
-            let (status, body) =
-                request_text("GET", &format!("http://127.0.0.1:{}/json/list", self.port), None).await;
-            let targets: Value = serde_json::from_str(&body).ok()?;
-            (status == 200).then_some(())?;
-            targets.as_array()?.iter().find(|t| t["type"] == "page")?["webSocketDebuggerUrl"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .await
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A minimal DevTools client: `Runtime.evaluate` only.
-struct Cdp {
-    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    next_id: u64,
-}
-
-impl Cdp {
-    async fn connect(url: &str) -> Self {
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("DevTools WebSocket");
-        Self { socket, next_id: 0 }
-    }
-
-    /// Evaluates `expression` in the page; its value as JSON.
-    async fn eval(&mut self, expression: &str) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        let call = json!({"id": id, "method": "Runtime.evaluate", "params": {"expression": expression, "returnByValue": true}});
-        self.socket.send(Message::Text(call.to_string().into())).await.unwrap();
-        loop {
-            let msg = tokio::time::timeout(LIMIT, self.socket.next()).await.expect("a DevTools answer");
-            let Some(Ok(Message::Text(text))) = msg else { continue };
-            let reply: Value = serde_json::from_str(&text).unwrap();
-            if reply["id"] == id {
-                return reply["result"]["result"]["value"].clone();
-            }
-        }
-    }
-}
-
 async fn start() -> (Target, tempfile::TempDir, String, Server) {
     let target = Target::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -205,9 +92,7 @@ async fn the_page_renders_in_chromium_with_groups_and_90_day_bars() {
     eventually("monitors up", LIMIT, || async { (indicator(&server).await == "none").then_some(()) }).await;
     let profile = tempfile::tempdir().unwrap();
 
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("belfry-page");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("status-page.png");
+    let shot = artifacts().join("status-page.png");
     let _ = std::fs::remove_file(&shot);
     let out = headless(profile.path())
         .arg(format!("--screenshot={}", shot.display()))
@@ -237,7 +122,7 @@ async fn a_monitor_going_down_changes_the_open_page_within_a_second() {
     let (target, _dir, _cfg, server) = start().await;
     eventually("monitors up", LIMIT, || async { (indicator(&server).await == "none").then_some(()) }).await;
     let browser = Browser::open(&server.url("/"));
-    let mut page = Cdp::connect(&browser.page_socket().await).await;
+    let page = Cdp::connect(&browser.page_socket().await).await;
     let banner =
         "document.querySelector('.banner-text') && document.querySelector('.banner-text').textContent";
     let loading = Instant::now();
