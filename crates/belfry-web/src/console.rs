@@ -4,6 +4,7 @@
 //! the same code as the API (incidents) or the runtime port (console-made config objects), and
 //! each is written to the audit log.
 
+mod desk;
 mod login;
 mod pages;
 mod users;
@@ -13,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use jiff::Timestamp;
 
+pub(crate) use desk::{create_maintenance, delete_maintenance, maintenances, postmortem, save_postmortem};
 pub(crate) use login::{LoginLimits, login, login_page, logout, logout_everywhere};
 pub(crate) use pages::{
     ack_alert, alerts, channel_test, channels, create_channel, create_incident, create_monitor, dashboard,

@@ -28,6 +28,8 @@ struct MonitorSummary {
     name: String,
     kind: &'static str,
     component: Option<MonitorId>,
+    /// The monitor's `tags`, in config order; `[]` when it has none.
+    tags: Vec<String>,
     /// `null` only while the engine has not reported the monitor yet (e.g. just reloaded).
     state: Option<MonitorState>,
     since: Option<Timestamp>,
@@ -41,6 +43,7 @@ impl MonitorSummary {
             name: spec.name.clone(),
             kind: spec.check.kind().as_str(),
             component: spec.component.clone(),
+            tags: spec.tags.clone(),
             state: live.map(|l| l.state),
             since: live.map(|l| l.since),
             flapping: live.is_some_and(|l| l.flapping),

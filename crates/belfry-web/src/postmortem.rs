@@ -77,7 +77,7 @@ pub async fn postmortem_export(
 }
 
 /// The saved document, or a draft pre-filled from the machine timeline; `true` when saved.
-async fn document(
+pub(crate) async fn document(
     incidents: &dyn IncidentStore,
     incident: &Incident,
 ) -> Result<(Postmortem, bool), StoreError> {

@@ -108,3 +108,59 @@ fn rules_match_kinds_monitors_and_components() {
     assert_eq!(EventKind::matching("incident_*").len(), 3);
     assert!(wildcard("a*b*c", "axxbyyc") && !wildcard("a*b*c", "axxc") && wildcard("*", ""));
 }
+
+#[test]
+fn rules_with_tags_match_events_carrying_one_of_them() {
+    let rule = |tags: &[&str]| AlertRule {
+        monitors: vec![],
+        components: vec![],
+        events: vec![],
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        escalation: "default".into(),
+    };
+    let down = event(EventKind::Down); // tagged db and team:payments
+    assert!(rule(&[]).matches(&down), "no tags: any event");
+    assert!(rule(&["db"]).matches(&down));
+    assert!(rule(&["cache", "team:payments"]).matches(&down), "one of the rule's tags is enough");
+    assert!(!rule(&["cache"]).matches(&down));
+    assert!(!rule(&["d"]).matches(&down), "tags are whole words, not patterns");
+    let untagged = Event { tags: vec![], ..event(EventKind::Down) };
+    assert!(rule(&[]).matches(&untagged));
+    assert!(!rule(&["db"]).matches(&untagged), "an untagged monitor never matches a tag rule");
+    // An incident carries the tags of the monitors it is about; one about none carries none.
+    let incident = |tags: Vec<String>| Event {
+        kind: EventKind::IncidentCreated,
+        monitor: None,
+        component: None,
+        incident: Some("inc1".into()),
+        tags,
+        ..event(EventKind::IncidentCreated)
+    };
+    let tagged_rule = AlertRule { events: vec![EventKind::IncidentCreated], ..rule(&["db"]) };
+    assert!(tagged_rule.matches(&incident(vec!["db".into()])));
+    assert!(!tagged_rule.matches(&incident(vec![])));
+    // Tags narrow the other filters; they do not widen them.
+    let other_monitor = AlertRule { monitors: vec!["web-*".into()], ..rule(&["db"]) };
+    assert!(!other_monitor.matches(&down));
+}
+
+#[test]
+fn tag_syntax() {
+    use crate::monitor::check_tag;
+    for ok in ["db", "team:payments", "eu-west_1", "2024", &"x".repeat(64)] {
+        assert_eq!(check_tag(ok), Ok(()), "{ok}");
+    }
+    for bad in ["", "DB", "a b", "a.b", "ü", &"x".repeat(65)] {
+        assert!(check_tag(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn events_stored_before_tags_existed_still_load() {
+    let mut json = serde_json::to_value(event(EventKind::Down)).unwrap();
+    json.as_object_mut().unwrap().remove("tags");
+    let back: Event = serde_json::from_value(json).unwrap();
+    assert!(back.tags.is_empty());
+    let untagged = serde_json::to_value(Event { tags: vec![], ..event(EventKind::Down) }).unwrap();
+    assert!(untagged.get("tags").is_none(), "an untagged event's document is unchanged");
+}

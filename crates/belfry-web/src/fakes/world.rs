@@ -117,8 +117,8 @@ fn component(raw: &str, name: &str, group: Option<&str>) -> Component {
 }
 
 /// Components: `api` and `db` in group "Platform", `web`, and `docs` (no monitors).
-/// Monitors: `api-http` → api (major), `db-tcp` → db (partial), `web-http` → web,
-/// `backup` (heartbeat, no component). All up since an hour ago.
+/// Monitors: `api-http` → api (major), `db-tcp` → db (partial; tags `db`, `team:payments`),
+/// `web-http` → web, `backup` (heartbeat, no component). All up since an hour ago.
 pub fn catalog() -> Catalog {
     let heartbeat = CheckSpec::Heartbeat(HeartbeatCheck {
         token: PUSH_TOKEN.to_owned(),
@@ -142,7 +142,10 @@ pub fn catalog() -> Catalog {
         ],
         monitors: vec![
             spec("api-http", Some("api"), http("http://10.0.0.1/health"), OutageImpact::MajorOutage),
-            spec("db-tcp", Some("db"), tcp, OutageImpact::PartialOutage),
+            MonitorSpec {
+                tags: vec!["db".to_owned(), "team:payments".to_owned()],
+                ..spec("db-tcp", Some("db"), tcp, OutageImpact::PartialOutage)
+            },
             spec("web-http", Some("web"), http("http://10.0.0.2/"), OutageImpact::MajorOutage),
             spec("backup", None, heartbeat, OutageImpact::MajorOutage),
         ]

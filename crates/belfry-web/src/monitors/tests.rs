@@ -48,8 +48,10 @@ async fn list_shows_every_monitor_with_its_live_state() {
     assert_eq!(
         monitors[1],
         json!({"id": "db-tcp", "name": "db-tcp monitor", "kind": "tcp", "component": "db",
-               "state": "suspected", "since": "2024-06-01T11:58:00Z", "flapping": false})
+               "tags": ["db", "team:payments"], "state": "suspected", "since": "2024-06-01T11:58:00Z",
+               "flapping": false})
     );
+    assert_eq!(monitors[0]["tags"], json!([]), "an untagged monitor has an empty list");
     assert_eq!(monitors[3]["kind"], "heartbeat");
     assert_eq!(monitors[3]["component"], Value::Null);
 }
@@ -81,10 +83,12 @@ async fn detail_has_the_last_result_with_failed_conditions_and_uptime() {
             "name",
             "since",
             "state",
+            "tags",
             "uptime"
         ]
     );
     assert_eq!(doc["state"], "down");
+    assert_eq!(doc["tags"], json!([]));
     assert_eq!(doc["interval_s"], 30);
     let last = &doc["last_result"];
     assert_eq!(last["at"], "2024-06-01T11:59:00Z");
@@ -108,6 +112,13 @@ async fn detail_without_results_or_downtime() {
     let doc = world.get_as("/api/v1/monitors/backup", Scope::Read).await.json();
     assert_eq!(doc["last_result"], Value::Null);
     assert_eq!(doc["uptime"], json!({"24h": 100.0, "7d": 100.0, "30d": 100.0, "90d": 100.0}));
+}
+
+#[tokio::test]
+async fn detail_shows_the_monitors_tags() {
+    let world = World::new();
+    let doc = world.get_as("/api/v1/monitors/db-tcp", Scope::Read).await.json();
+    assert_eq!(doc["tags"], json!(["db", "team:payments"]));
 }
 
 #[tokio::test]

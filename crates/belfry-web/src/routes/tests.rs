@@ -17,7 +17,7 @@ fn concrete(path: &str) -> String {
         || path.starts_with("/admin/incidents/")
     {
         FIXTURE_INCIDENT
-    } else if path.starts_with("/api/v1/maintenances/") {
+    } else if path.starts_with("/api/v1/maintenances/") || path.starts_with("/admin/maintenances/") {
         FIXTURE_MAINTENANCE
     } else if path.starts_with("/components/") {
         "api"
@@ -121,6 +121,10 @@ fn sample_form(method: &Method, path: &str) -> &'static str {
         ("POST", "/admin/incidents/{id}/updates") => "status=identified&body=Found",
         ("POST", "/admin/users") => "name=newbie&role=viewer&password=long+enough+password",
         ("POST", "/admin/tokens") => "scope=read",
+        ("POST", "/admin/maintenances") => {
+            "name=DB&component=api&starts_at=2030-01-01T00%3A00%3A00Z&ends_at=2030-01-01T01%3A00%3A00Z"
+        }
+        ("POST", "/admin/incidents/{id}/postmortem") => "summary=What+happened&timeline_json=%5B%5D",
         ("POST", "/admin/channels") => {
             "entry=%7B%22id%22%3A%22c2%22%2C%22kind%22%3A%22webhook%22%2C%22url%22%3A%22https%3A%2F%2Fh.example.test%2F%22%7D"
         }
@@ -363,6 +367,11 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/channels/{id}/test",
         "POST /admin/channels",
         "POST /admin/channels/{id}/delete",
+        "GET /admin/maintenances",
+        "POST /admin/maintenances",
+        "POST /admin/maintenances/{id}/delete",
+        "GET /admin/incidents/{id}/postmortem",
+        "POST /admin/incidents/{id}/postmortem",
         "GET /admin/alerts",
         "POST /admin/alerts/{id}/ack",
         "GET /admin/users",

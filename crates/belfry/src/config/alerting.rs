@@ -412,9 +412,9 @@ fn tag_filter(ctx: &mut Ctx<'_>, node: &Sp, path: &str, tags: &[String]) -> Vec<
     out
 }
 
-/// "no monitor has tag `x`" with a suggestion, or the tags in use when none is near.
+/// "no monitor has tag `x`" with a suggestion, or the (valid) tags in use when none is near.
 fn unknown_tag(raw: &str, tags: &[String]) -> String {
-    let known: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let known: Vec<&str> = tags.iter().map(String::as_str).filter(|t| check_tag(t).is_ok()).collect();
     match did_you_mean(raw, &known) {
         Some(near) => format!("no monitor has tag `{raw}`; did you mean `{near}`?"),
         None if known.is_empty() => format!("no monitor has tag `{raw}`: no monitor has `tags`"),

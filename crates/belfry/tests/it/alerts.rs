@@ -378,3 +378,127 @@ alerts:
         receiver.bodies().iter().map(|b| b["event"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events, ["incident_created", "incident_resolved"]);
 }
+
+#[tokio::test]
+async fn a_rule_with_tags_pages_only_for_the_tagged_monitors_outage() {
+    let (db, web) = (Target::start().await, Target::start().await);
+    let (db_pager, everyone) = (Receiver::start().await, Receiver::start().await);
+    let yaml = format!(
+        r#"
+components: [{{id: db, name: Database}}, {{id: web, name: Website}}]
+monitors:
+  - {{id: db-primary, kind: http, component: db, url: "{db}", interval: 10s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}, tags: [db, "team:storage"]}}
+  - {{id: web-http, kind: http, component: web, url: "{web}", interval: 10s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}, tags: [frontend]}}
+channels:
+  - {{id: db-pager, kind: webhook, url: "{db_pager}"}}
+  - {{id: everyone, kind: webhook, url: "{everyone}"}}
+escalations:
+  - {{id: db-oncall, steps: [{{after: 0s, notify: [db-pager]}}]}}
+  - {{id: all, steps: [{{after: 0s, notify: [everyone]}}]}}
+alerts:
+  - {{tags: [db], events: [down, up], escalation: db-oncall}}
+  - {{events: [down, up], escalation: all}}
+"#,
+        db = db.url("/"),
+        web = web.url("/"),
+        db_pager = db_pager.url("/hook"),
+        everyone = everyone.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let seen = |r: &Receiver| -> Vec<(String, String)> {
+        r.bodies()
+            .iter()
+            .map(|b| {
+                (b["event"].as_str().unwrap().to_owned(), b["monitor"]["id"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+
+    // The untagged rule hears of the website; the db rule does not.
+    web.set_status(503);
+    assert_eq!(rig.step("web-http", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(seen(&everyone), [("down".into(), "web-http".into())]);
+    assert!(db_pager.bodies().is_empty(), "web-http is not tagged db: {:#?}", db_pager.bodies());
+
+    // The tagged monitor's outage and recovery reach both.
+    db.set_status(503);
+    assert_eq!(rig.step("db-primary", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    db.set_status(200);
+    assert_eq!(rig.step("db-primary", Duration::from_secs(10)).await, MonitorState::Up);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let db_events = [("down".to_owned(), "db-primary".to_owned()), ("up".into(), "db-primary".into())];
+    assert_eq!(seen(&db_pager), db_events);
+    assert_eq!(seen(&everyone)[1..], db_events);
+}
+
+#[tokio::test]
+async fn a_rule_with_tags_hears_of_incidents_on_the_tagged_monitors_components() {
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+components: [{{id: db, name: Database}}, {{id: web, name: Website}}]
+monitors:
+  - {{id: db-primary, kind: tcp, component: db, host: 127.0.0.1, port: 5432, tags: [db]}}
+  - {{id: web-http, kind: http, component: web, url: "http://127.0.0.1:1/"}}
+channels:
+  - {{id: db-pager, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: notices, steps: [{{after: 0s, notify: [db-pager]}}]}}
+alerts:
+  - {{tags: [db], events: [incident_*], escalation: notices}}
+"#,
+        receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let now = rig.clock.advance(Duration::from_secs(1));
+    for (id, name, component) in [
+        ("inc-web", "Website slow", Some("web")),
+        ("inc-none", "Office wifi down", None),
+        ("inc-db", "Replication lag", Some("db")),
+    ] {
+        let first = belfry_core::incident::NewUpdate {
+            id: format!("{id}-u1"),
+            status: belfry_core::incident::IncidentStatus::Investigating,
+            body: "Looking into it".into(),
+            author: "dana".into(),
+            notify: true,
+            components: component
+                .map(|c| {
+                    (
+                        belfry_core::MonitorId::parse(c).unwrap(),
+                        belfry_core::ComponentStatus::DegradedPerformance,
+                    )
+                })
+                .into_iter()
+                .collect(),
+            impact: None,
+            display_at: None,
+        };
+        let (incident, timeline) = belfry_core::incident::Incident::open(
+            id.into(),
+            name.into(),
+            belfry_core::incident::Impact::Minor,
+            first,
+            None,
+            true,
+            now,
+        )
+        .unwrap();
+        rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
+    }
+    for _ in 0..3 {
+        rig.clock.advance(Duration::from_secs(1));
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+    }
+    let titles: Vec<String> =
+        receiver.bodies().iter().map(|b| b["title"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(titles, ["Replication lag"], "only the incident on a component with a db monitor");
+}
