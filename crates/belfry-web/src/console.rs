@@ -93,3 +93,6 @@ fn without_csrf(fields: Vec<(String, String)>) -> Vec<(String, String)> {
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
+
+#[cfg(test)]
+mod tests;
