@@ -33,7 +33,8 @@ impl CheckKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CheckSpec {
     Http(HttpCheck),
     Tcp(TcpCheck),
@@ -56,7 +57,7 @@ impl CheckSpec {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HttpCheck {
     /// An absolute `http://` or `https://` URL (validated by the config loader).
     pub url: String,
@@ -72,7 +73,7 @@ pub struct HttpCheck {
     pub max_body_bytes: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TcpCheck {
     pub host: String,
     pub port: u16,
@@ -117,7 +118,7 @@ impl DnsRecordType {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DnsCheck {
     /// The name asked for (absolute; a trailing dot is optional).
     pub name: String,
@@ -139,7 +140,7 @@ pub struct DnsCheck {
 }
 
 /// A DNS server as configured: `host:port` (port 53 when left out).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DnsServer {
     /// An IP address or a host name resolved at check time.
     pub host: String,
@@ -156,7 +157,7 @@ impl std::fmt::Display for DnsServer {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TlsCheck {
     pub host: String,
     pub port: u16,
@@ -166,7 +167,7 @@ pub struct TlsCheck {
     pub verify_tls: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IcmpCheck {
     /// An IP address or a host name resolved at check time.
     pub host: String,
@@ -176,7 +177,7 @@ pub struct IcmpCheck {
     pub packet_interval: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeartbeatCheck {
     /// Secret path segment of `/api/v1/push/{token}`.
     pub token: String,

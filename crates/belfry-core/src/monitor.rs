@@ -78,6 +78,10 @@ pub struct MonitorSpec {
     /// Free labels (`tags: [db, payments]`, each valid by [`check_tag`]) that alert rules
     /// select monitors by; in config order, each once.
     pub tags: Vec<String>,
+    /// `regions: [eu, us]` and `quorum`: checked by the remote probes of those regions (and by
+    /// the server when `local` is one of them), down only when a quorum of regions agree.
+    /// `None`: checked by the server alone, as region `local`.
+    pub regions: Option<crate::region::RegionSet>,
 }
 
 /// The most tags one monitor may carry.

@@ -193,6 +193,37 @@ impl PolicyState {
         })
     }
 
+    /// Puts the monitor in a state decided from outside its own counting: a regional monitor's
+    /// quorum over its regions' states ([`crate::region::combine`]). `paused` and
+    /// `maintenance` hold; `recent` (oldest first) becomes the transition's evidence.
+    pub fn decide(
+        &mut self,
+        monitor: &MonitorId,
+        to: MonitorState,
+        at: Timestamp,
+        reason: Option<String>,
+        recent: &[CheckResult],
+    ) -> Option<Transition> {
+        if to == self.state || matches!(self.state, MonitorState::Paused | MonitorState::Maintenance) {
+            return None;
+        }
+        let from = self.state;
+        self.state = to;
+        self.since = at;
+        self.raw = to;
+        self.raw_since = at;
+        let start = recent.len().saturating_sub(EVIDENCE);
+        Some(Transition {
+            monitor: monitor.clone(),
+            from,
+            to,
+            at,
+            flapping: false,
+            reason,
+            results: recent[start..].to_vec(),
+        })
+    }
+
     /// Feeds one result through the policy. `recent` holds this monitor's latest results
     /// (oldest first, ending with `result`) and is copied into a transition as its evidence.
     pub fn observe(
@@ -308,7 +339,7 @@ fn elapsed(from: Timestamp, to: Timestamp) -> Duration {
 }
 
 /// The check's error, or else its failed conditions in Gatus wording.
-fn failure_reason(result: &CheckResult) -> String {
+pub fn failure_reason(result: &CheckResult) -> String {
     if let Some(error) = &result.error {
         return error.clone();
     }

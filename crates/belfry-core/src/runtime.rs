@@ -117,4 +117,7 @@ pub trait Runtime: Send + Sync {
 
     /// Prometheus text exposition of the process metrics.
     fn render_metrics(&self) -> String;
+
+    /// Remote probes: their assignments' results in, their status and per-region views out.
+    fn probes(&self) -> Arc<dyn crate::probe::ProbeHub>;
 }

@@ -147,6 +147,12 @@ pub trait Store: Send + Sync {
     /// The token whose secret hashes to `hash` (see [`crate::auth::hash_secret`]).
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError>;
 
+    /// Every token (hashes only), oldest first.
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// Revokes a token; `false` when there was none.
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError>;
+
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -114,3 +114,5 @@ pub(crate) const ROLLUPS_OF_MONITOR: &str = "SELECT start, checks, failures, dow
 pub(crate) const INSERT_TOKEN: &str =
     "INSERT INTO tokens (id, scope, hash, created_at) VALUES ($1, $2, $3, $4)";
 pub(crate) const TOKEN_BY_HASH: &str = "SELECT id, scope, hash, created_at FROM tokens WHERE hash = $1";
+pub(crate) const TOKENS: &str = "SELECT id, scope, hash, created_at FROM tokens ORDER BY created_at, id";
+pub(crate) const DELETE_TOKEN: &str = "DELETE FROM tokens WHERE id = $1";

@@ -21,6 +21,34 @@
       s.textContent = " (" + fmt.format(d) + " your time)";
     });
   }
+  // The server sends a run of identical healthy days as one cell (data-day, data-days) titled
+  // with its range; draw one cell per day again, each with its own title, as for other days.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function expandBars(root) {
+    var ns = "http://www.w3.org/2000/svg";
+    (root || document).querySelectorAll("rect.day[data-days]").forEach(function (run) {
+      var first = Date.parse(run.getAttribute("data-day") + "T00:00:00Z");
+      var days = +run.getAttribute("data-days"), x = +run.getAttribute("x");
+      var text = run.textContent, detail = text.slice(text.indexOf(": "));
+      if (isNaN(first) || !(days > 0) || detail.indexOf(": ") !== 0) return;
+      var frag = document.createDocumentFragment();
+      for (var i = 0; i < days; i++) {
+        var d = new Date(first + i * 86400000);
+        var cell = document.createElementNS(ns, "rect");
+        cell.setAttribute("class", run.getAttribute("class"));
+        cell.setAttribute("x", String(x + 5 * i));
+        cell.setAttribute("width", "4");
+        cell.setAttribute("height", run.getAttribute("height"));
+        cell.setAttribute("rx", "1");
+        var title = document.createElementNS(ns, "title");
+        title.textContent = MONTHS[d.getUTCMonth()] + " " + d.getUTCDate() + detail;
+        cell.appendChild(title);
+        frag.appendChild(cell);
+      }
+      run.replaceWith(frag);
+    });
+  }
+  expandBars();
   localTimes();
   if (body.dataset.live !== "1" || !window.EventSource || !window.fetch) return;
   var busy = false, again = false;
@@ -39,6 +67,7 @@
         cur.querySelectorAll("details[id]").forEach(function (d) { open[d.id] = d.open; });
         fresh.querySelectorAll("details[id]").forEach(function (d) { if (d.id in open) d.open = open[d.id]; });
         cur.replaceWith(document.adoptNode(fresh));
+        expandBars(fresh);
         document.title = doc.title;
         localTimes(fresh);
         body.dataset.lastUpdate = String(Date.now());

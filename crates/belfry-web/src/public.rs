@@ -4,20 +4,48 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::site::{Built, NOT_FOUND_PATH, Site};
 
+/// The public Statuspage API, readable from any origin (as the router's CORS layer answers).
+const CORS_PREFIX: &str = "/api/v2/";
+const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
+const CORS_VARY: HeaderValue =
+    HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");
+
 /// Any document of the site, by request path.
-pub(crate) async fn cached(Extension(site): Extension<Arc<Site>>, uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn cached(Extension(site): Extension<Arc<Site>>, request: Request) -> Response {
     match site.current().await {
-        Ok(built) => answer(&built, uri.path(), &headers),
+        Ok(built) => answer(&built, request.uri().path(), request.headers()),
         Err(e) => e.into_response(),
     }
+}
+
+/// Middleware in front of the router: a GET of a document the current build holds is answered
+/// from its bytes at once, as [`cached`] would answer it behind the router, without the
+/// per-request work of routing and of the middleware meant for API calls (body limit, timeout,
+/// write tracking, error shaping). Everything else, and every request before the first build
+/// is out, goes on to the router.
+pub(crate) async fn serve_cached(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
+    if request.method() == Method::GET
+        && let Some(built) = site.ready()
+        && let Some(entry) = built.public_doc(request.uri().path())
+    {
+        let mut response = entry.respond(request.headers());
+        if request.uri().path().starts_with(CORS_PREFIX) {
+            let headers = response.headers_mut();
+            headers.append(header::VARY, CORS_VARY);
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+        }
+        return response;
+    }
+    next.run(request).await
 }
 
 fn answer(built: &Built, path: &str, headers: &HeaderMap) -> Response {

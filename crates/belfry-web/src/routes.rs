@@ -157,6 +157,7 @@ static ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/admin/users", access: ADMIN_PAGE, handler: |f| on(f, console::create_user) },
     Route { method: Method::POST, path: "/admin/users/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_user) },
     Route { method: Method::POST, path: "/admin/tokens", access: ADMIN_PAGE, handler: |f| on(f, console::create_token) },
+    Route { method: Method::POST, path: "/admin/tokens/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_token) },
     Route { method: Method::GET, path: "/admin/audit", access: ADMIN_PAGE, handler: |f| on(f, console::audit_log) },
     Route { method: Method::GET, path: "/admin/account", access: VIEWER_PAGE, handler: |f| on(f, console::account) },
     Route { method: Method::POST, path: "/admin/account/totp", access: VIEWER_PAGE, handler: |f| on(f, console::totp_start) },
@@ -214,15 +215,22 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
         }
         app = app.route(path, method_router);
     }
-    app.fallback(route_not_found)
+    let app = app
+        .fallback(route_not_found)
         .layer(from_fn_with_state(site.clone(), show_writes))
-        .layer(Extension(site))
+        .layer(Extension(site.clone()))
         .layer(Extension(Arc::new(SubscribeLimits::default())))
         .layer(Extension(Arc::new(LoginLimits::default())))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(map_response(json_errors))
+        .layer(map_response(json_errors));
+    // A layer on a router wraps each route, and each request clones its route's whole stack:
+    // GETs of cached documents (nearly all traffic) are answered in front of the router instead,
+    // by a layer around it that clones only the router's handle.
+    Router::new()
+        .fallback_service(app)
+        .layer(from_fn_with_state(site, public::serve_cached))
         .layer(TraceLayer::new_for_http())
 }
 

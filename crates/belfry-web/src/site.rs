@@ -54,6 +54,15 @@ pub(crate) struct Built {
 }
 
 impl Built {
+    /// The document a GET of `path` is answered with, if the route table serves it from the
+    /// cache (every key but the 404 page, which is only ever sent with status 404).
+    pub fn public_doc(&self, path: &str) -> Option<&Arc<Entry>> {
+        if path == NOT_FOUND_PATH {
+            return None;
+        }
+        self.docs.get(path)
+    }
+
     /// `/badge/{component}/uptime.svg?days=N`, rendered once per build and parameter.
     pub fn uptime_badge(&self, component: &str, days: i64) -> Option<Arc<Entry>> {
         self.model.page.snapshot.component(component)?;
@@ -121,6 +130,14 @@ impl Site {
             Current::Ready(built) => Ok(built),
             Current::Failed(why) => Err(ApiError::Store(StoreError::Unavailable(why))),
             Current::Pending => Err(ApiError::Store(StoreError::Unavailable("not built yet".to_owned()))),
+        }
+    }
+
+    /// The current set if one is out, without waiting or starting anything.
+    pub fn ready(&self) -> Option<Arc<Built>> {
+        match &*self.current.borrow() {
+            Current::Ready(built) => Some(built.clone()),
+            _ => None,
         }
     }
 

@@ -20,7 +20,14 @@ impl EventKind {
     /// Whether an alert for this kind keeps paging until acknowledged (problems do; notices of
     /// recovery or of incident updates are sent once).
     pub fn is_problem(self) -> bool {
-        matches!(self, Self::Down | Self::Degraded | Self::CertificateExpiring | Self::HeartbeatMissed)
+        matches!(
+            self,
+            Self::Down
+                | Self::Degraded
+                | Self::CertificateExpiring
+                | Self::HeartbeatMissed
+                | Self::ProbeMissing
+        )
     }
 }
 

@@ -24,10 +24,12 @@ pub enum MessageEvent {
     SubscriptionConfirm,
     /// A "send test" from the admin console or CLI.
     Test,
+    /// A remote probe stopped reporting (never an outage of the monitors it runs).
+    ProbeMissing,
 }
 
 impl MessageEvent {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Down,
         Self::Up,
         Self::Degraded,
@@ -40,6 +42,7 @@ impl MessageEvent {
         Self::MaintenanceStarted,
         Self::SubscriptionConfirm,
         Self::Test,
+        Self::ProbeMissing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl MessageEvent {
             Self::MaintenanceStarted => "maintenance_started",
             Self::SubscriptionConfirm => "subscription_confirm",
             Self::Test => "test",
+            Self::ProbeMissing => "probe_missing",
         }
     }
 

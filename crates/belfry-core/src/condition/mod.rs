@@ -17,8 +17,9 @@ use std::fmt;
 
 use crate::check::{ConditionResult, Observation};
 
-/// A parsed condition.
-#[derive(Debug, Clone)]
+/// A parsed condition. It travels (to remote probes) as its source text and is parsed again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Condition {
     source: String,
     expr: ast::Expr,
@@ -38,6 +39,19 @@ impl fmt::Display for ConditionError {
 }
 
 impl std::error::Error for ConditionError {}
+
+impl TryFrom<String> for Condition {
+    type Error = ConditionError;
+    fn try_from(source: String) -> Result<Self, Self::Error> {
+        Self::parse(&source)
+    }
+}
+
+impl From<Condition> for String {
+    fn from(condition: Condition) -> Self {
+        condition.source
+    }
+}
 
 impl Condition {
     /// Parses `<left> <op> <right>`, e.g. `[BODY].status == UP`.

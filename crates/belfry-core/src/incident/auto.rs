@@ -233,6 +233,7 @@ mod tests {
             incident: Some(AutoIncident::default()),
             depends_on: vec![],
             tags: vec![],
+            regions: None,
         })
     }
 

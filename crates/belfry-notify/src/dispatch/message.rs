@@ -26,7 +26,9 @@ pub(super) fn build(
     let severity = match (resolution, event.kind) {
         (true, _) | (_, EventKind::Up) => Severity::Resolved,
         (_, EventKind::Down | EventKind::HeartbeatMissed) => Severity::Critical,
-        (_, EventKind::Degraded | EventKind::CertificateExpiring) => Severity::Warning,
+        (_, EventKind::Degraded | EventKind::CertificateExpiring | EventKind::ProbeMissing) => {
+            Severity::Warning
+        }
         _ => Severity::Info,
     };
     let summary = match (resolution, &event.reason) {

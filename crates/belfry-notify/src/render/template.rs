@@ -103,6 +103,7 @@ fn wording(event: MessageEvent, subject: &str, title: &str) -> (&'static str, St
             ("Confirm your subscription", format!("Please confirm your subscription to {title}."))
         }
         MessageEvent::Test => ("Test", "This is a test notification from Belfry.".to_owned()),
+        MessageEvent::ProbeMissing => ("Probe missing", format!("{title}: its monitors keep their state.")),
     }
 }
 
@@ -118,6 +119,7 @@ fn since_label(event: MessageEvent) -> &'static str {
         MessageEvent::MaintenanceScheduled => "Starts",
         MessageEvent::MaintenanceStarted => "Started",
         MessageEvent::SubscriptionConfirm | MessageEvent::Test => "Sent",
+        MessageEvent::ProbeMissing => "Last report",
     }
 }
 

@@ -25,3 +25,16 @@ pub(super) async fn by_hash(pool: &Pool, hash: &str) -> Result<Option<ApiToken>,
         sqlx::query_as(sql::TOKEN_BY_HASH).bind(hash).fetch_optional(pool).await.map_err(db)?;
     row.map(|(id, scope, hash, created_at)| codec::decode_token(id, &scope, hash, created_at)).transpose()
 }
+
+pub(super) async fn all(pool: &Pool) -> Result<Vec<ApiToken>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as(sql::TOKENS).fetch_all(pool).await.map_err(db)?;
+    rows.into_iter()
+        .map(|(id, scope, hash, created_at)| codec::decode_token(id, &scope, hash, created_at))
+        .collect()
+}
+
+pub(super) async fn delete(pool: &Pool, id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(sql::DELETE_TOKEN).bind(id).execute(pool).await.map_err(db)?;
+    Ok(done.rows_affected() > 0)
+}

@@ -174,6 +174,14 @@ impl Store for PgStore {
         self.settle(tokens::by_hash(&self.pool, hash).await)
     }
 
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.settle(tokens::all(&self.pool).await)
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
+        self.settle(tokens::delete(&self.pool, id).await)
+    }
+
     /// Fails within about a second when PostgreSQL is down, saying why.
     async fn ping(&self) -> Result<(), StoreError> {
         match tokio::time::timeout(PING_TIMEOUT, sqlx::query("SELECT 1").execute(&self.pool)).await {

@@ -111,6 +111,14 @@ impl Store for SqliteStore {
         tokens::by_hash(&self.pool, hash).await
     }
 
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        tokens::all(&self.pool).await
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
+        tokens::delete(&self.pool, id).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
         Ok(())

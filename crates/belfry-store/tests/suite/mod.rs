@@ -147,6 +147,22 @@ async fn tokens(store: &dyn Store) {
     store.insert_token(&token).await.unwrap();
     assert_eq!(store.token_by_hash(&hash_secret("s3cret")).await.unwrap(), Some(token.clone()));
     assert_eq!(store.token_by_hash(&hash_secret("other")).await.unwrap(), None);
-    let twin = ApiToken { id: "tok_2".into(), ..token };
+    let twin = ApiToken { id: "tok_2".into(), ..token.clone() };
     assert!(store.insert_token(&twin).await.is_err(), "hashes are unique");
+    let later =
+        ApiToken { id: "tok_3".into(), scope: Scope::Read, hash: hash_secret("later"), created_at: t(43) };
+    store.insert_token(&later).await.unwrap();
+    assert_eq!(
+        store.tokens().await.unwrap(),
+        vec![token.clone(), later.clone()],
+        "oldest first, hashes only"
+    );
+    assert!(store.delete_token("tok_1").await.unwrap());
+    assert!(!store.delete_token("tok_1").await.unwrap(), "already revoked");
+    assert_eq!(
+        store.token_by_hash(&hash_secret("s3cret")).await.unwrap(),
+        None,
+        "a revoked token no longer opens"
+    );
+    assert_eq!(store.tokens().await.unwrap(), vec![later]);
 }

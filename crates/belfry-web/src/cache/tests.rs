@@ -94,9 +94,9 @@ async fn tiny_documents_are_not_compressed() {
 #[test]
 fn unchanged_bytes_reuse_the_previous_entry() {
     let first = std::sync::Arc::new(page());
-    let same = Entry::reuse(Some(&first), first.content_type(), first.body().to_vec());
+    let same = Entry::reuse(Some(&first), "text/html; charset=utf-8", first.body().to_vec());
     assert!(std::sync::Arc::ptr_eq(&first, &same), "no recompression for equal bytes");
-    let changed = Entry::reuse(Some(&first), first.content_type(), b"new".to_vec());
+    let changed = Entry::reuse(Some(&first), "text/html; charset=utf-8", b"new".to_vec());
     assert!(!std::sync::Arc::ptr_eq(&first, &changed));
 }
 
@@ -121,4 +121,15 @@ async fn served_pages_answer_304_to_their_etag_and_negotiate_encodings() {
         let gz = world.send(req).await;
         assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"), "{path}");
     }
+}
+
+#[test]
+fn variants_are_compressed_on_first_request_and_kept_by_reuse() {
+    let first = std::sync::Arc::new(page());
+    assert!(first.gzip.get().is_none() && first.br.get().is_none(), "nothing compressed up front");
+    let _ = first.respond(&headers(&[(header::ACCEPT_ENCODING, "gzip")]));
+    assert!(first.gzip.get().is_some_and(Option::is_some));
+    assert!(first.br.get().is_none(), "only what was asked for");
+    let same = Entry::reuse(Some(&first), "text/html; charset=utf-8", first.body().to_vec());
+    assert!(same.gzip.get().is_some_and(Option::is_some), "an unchanged document keeps its variants");
 }

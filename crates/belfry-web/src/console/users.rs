@@ -31,6 +31,8 @@ struct UsersTpl {
     csrf: String,
     /// name, role, second factor, id
     users: Vec<(String, &'static str, bool, String)>,
+    /// id, scope, created
+    tokens: Vec<(String, &'static str, String)>,
     new_token: Option<String>,
 }
 
@@ -43,6 +45,13 @@ async fn users_page(
 ) -> Result<Response, ApiError> {
     let users =
         state.admin.users().await?.into_iter().map(|u| (u.name, u.role.as_str(), u.totp, u.id)).collect();
+    let tokens = state
+        .store
+        .tokens()
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.scope.as_str(), when(t.created_at)))
+        .collect();
     Ok(render(
         status,
         &UsersTpl {
@@ -51,6 +60,7 @@ async fn users_page(
             errors,
             csrf: actor.csrf().to_owned(),
             users,
+            tokens,
             new_token,
         },
     ))
@@ -177,6 +187,19 @@ pub(crate) async fn create_token(
     )
     .await;
     users_page(&state, &actor, StatusCode::CREATED, vec![], Some(secret)).await
+}
+
+/// `POST /admin/tokens/{id}/delete`: revokes a token at once.
+pub(crate) async fn delete_token(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    if !state.store.delete_token(&id).await? {
+        return Err(ApiError::NotFound(format!("no token {id:?}")));
+    }
+    audit(&state, &actor.label, "token.revoke", &format!("token:{id}"), None, None).await;
+    Ok(Redirect::to("/admin/users").into_response())
 }
 
 struct AuditRow {

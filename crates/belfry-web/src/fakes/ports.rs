@@ -194,6 +194,19 @@ impl Store for FakeStore {
         Ok(self.tokens.lock().unwrap().iter().find(|t| t.hash == hash).cloned())
     }
 
+    async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.check()?;
+        Ok(self.tokens.lock().unwrap().clone())
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut tokens = self.tokens.lock().unwrap();
+        let before = tokens.len();
+        tokens.retain(|t| t.id != id);
+        Ok(tokens.len() < before)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.check_reachable()
     }

@@ -90,6 +90,7 @@ fn spec(monitor: &str, component: Option<&str>, check: CheckSpec, impact: Outage
         incident: None,
         depends_on: Vec::new(),
         tags: Vec::new(),
+        regions: None,
     }
 }
 

@@ -8,6 +8,35 @@ fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
+/// The bars' day cells as the page script draws them: `(class, title)` per day, a run of
+/// identical healthy days (`data-day`, `data-days`) expanded into its days.
+fn days(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for rect in html.split("<rect class=\"day ").skip(1) {
+        let class = rect.split('"').next().unwrap().to_owned();
+        let open = &rect[..rect.find('>').unwrap()];
+        let title = rect.split("<title>").nth(1).unwrap().split("</title>").next().unwrap();
+        let attr =
+            |name: &str| open.split(&format!(" {name}=\"")).nth(1).map(|v| v.split('"').next().unwrap());
+        match (attr("data-day"), attr("data-days")) {
+            (Some(first), Some(n)) => {
+                let first: jiff::civil::Date = first.parse().unwrap();
+                let detail = &title[title.find(": ").unwrap()..];
+                for i in 0..n.parse::<i64>().unwrap() {
+                    let day = first.checked_add(jiff::Span::new().days(i)).unwrap();
+                    out.push((class.clone(), format!("{}{detail}", day.strftime("%b %-d"))));
+                }
+            }
+            _ => out.push((class, title.to_owned())),
+        }
+    }
+    out
+}
+
+fn has_day(html: &str, title: &str) -> bool {
+    days(html).iter().any(|(_, t)| t == title)
+}
+
 #[tokio::test]
 async fn the_page_has_the_banner_groups_and_a_90_day_bar_per_component() {
     let world = World::new();
@@ -22,7 +51,11 @@ async fn the_page_has_the_banner_groups_and_a_90_day_bar_per_component() {
         assert!(html.contains(&format!(r#"data-component="{component}""#)), "{component}");
     }
     assert_eq!(count(&html, "<svg class=\"bar\""), 4);
-    assert_eq!(count(&html, "<rect class=\"day "), 4 * 90);
+    let cells = days(&html);
+    assert_eq!(cells.len(), 4 * 90);
+    // Runs of identical healthy days are one cell each in the HTML, titled with their range.
+    assert!(count(&html, "<rect class=\"day ") < 4 * 10, "{html}");
+    assert!(html.contains("><title>Mar 4 – May 31: no data</title>"), "{html}");
     // Components without monitors have no data at all: grey.
     assert!(html.contains("Docs: no data over 90 days"), "{html}");
     // The page works without JavaScript: everything above is in the HTML; the script is inline.
@@ -45,8 +78,18 @@ async fn bars_come_from_day_rollups_and_today_from_recorded_down_periods() {
     let html = world.get("/").await.text();
     assert!(html.contains("<title>May 30: 12 min down, 99.17 %</title>"), "{html}");
     assert!(html.contains(r#"<rect class="day minor""#));
-    assert!(html.contains("<title>May 31: 0 min down, 100 %</title>"));
-    assert!(html.contains("<title>May 29: no data</title>"));
+    assert!(has_day(&html, "May 31: 0 min down, 100 %"));
+    assert!(has_day(&html, "May 29: no data"));
+    assert!(
+        html.contains(
+            r#"data-day="2024-05-31" data-days="2"><title>May 31 – Jun 1: 0 min down, 100 %</title>"#
+        ),
+        "{html}"
+    );
+    // Every day with downtime is a cell of its own, whatever its neighbours.
+    for (class, title) in days(&html) {
+        assert!(title.contains(": 0 min down, 100 %") == (class == "up"), "{class}: {title}");
+    }
     // Half of today has passed: 12 minutes of 12 hours.
     assert!(html.contains("<title>Jun 1: 12 min down, 98.33 %</title>"), "{html}");
 }

@@ -31,6 +31,9 @@ fn concrete(path: &str) -> String {
         "api-http"
     };
     let component = if path.ends_with("/uptime.svg") { "api" } else { "api.svg" };
+    if path == "/admin/tokens/{id}/delete" {
+        return path.replace("{id}", "tok-read");
+    }
     let token = if path.starts_with("/ack/") {
         fixture_ack_token()
     } else if path.starts_with("/subscribe/") || path.starts_with("/unsubscribe/") {
@@ -378,6 +381,7 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/users",
         "POST /admin/users/{id}/delete",
         "POST /admin/tokens",
+        "POST /admin/tokens/{id}/delete",
         "GET /admin/audit",
         "GET /admin/account",
         "POST /admin/account/totp",

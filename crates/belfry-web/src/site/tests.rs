@@ -159,3 +159,63 @@ async fn the_stream_says_retry_and_hello_then_pushes_changes() {
     assert!(change.contains("event: change"), "{change}");
     assert!(change.contains(r#""indicator":"critical""#), "{change}");
 }
+
+#[tokio::test]
+async fn cached_gets_answered_in_front_of_the_router_match_the_routed_answers() {
+    use axum::http::{HeaderValue, Method, header};
+    let world = World::with_fixtures();
+    let app = router_with(world.state.clone(), ChangeFeed::new());
+    // The first request waits for the first build behind the router; later ones take the front.
+    assert_eq!(send_via(&app, request(Method::GET, "/", None)).await.status, 200);
+    let site = Site::new(world.state.clone(), ChangeFeed::new());
+    let built = site.current().await.unwrap();
+    let mut paths: Vec<&String> = built.docs.keys().filter(|p| built.public_doc(p).is_some()).collect();
+    paths.sort();
+    assert!(paths.len() > 20, "{paths:?}");
+    for path in paths {
+        for accept in [None, Some("gzip"), Some("br, gzip")] {
+            let make = || {
+                let mut req = request(Method::GET, path, None);
+                if let Some(a) = accept {
+                    req.headers_mut().insert(header::ACCEPT_ENCODING, HeaderValue::from_static(a));
+                }
+                req
+            };
+            let front = send_via(&app, make()).await;
+            // A fresh router has no build yet: its answer comes from the route's handler.
+            let mut routed = world.send(make()).await;
+            // The router states the length; hyper does the same for the front's bodies on the wire.
+            routed.headers.remove(header::CONTENT_LENGTH);
+            assert_eq!(front.status, 200, "{path}");
+            assert_eq!(front.status, routed.status, "{path}");
+            assert_eq!(front.headers, routed.headers, "{path} {accept:?}");
+            assert_eq!(front.body, routed.body, "{path} {accept:?}");
+            if path.starts_with("/api/v2/") {
+                assert_eq!(front.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"), "{path}");
+            }
+            let mut again = make();
+            let etag = front.headers[header::ETAG].clone();
+            again.headers_mut().insert(header::IF_NONE_MATCH, etag);
+            assert_eq!(send_via(&app, again).await.status, 304, "{path}");
+        }
+    }
+    // The 404 page is a document of the build but not a route: a GET of its key is a 404.
+    assert_eq!(send_via(&app, request(Method::GET, super::NOT_FOUND_PATH, None)).await.status, 404);
+}
+
+#[tokio::test]
+async fn every_cached_document_is_a_public_get_route_of_the_table() {
+    let world = World::with_fixtures();
+    let site = Site::new(world.state.clone(), ChangeFeed::new());
+    let built = site.current().await.unwrap();
+    let matches = |pattern: &str, path: &str| {
+        let (p, q): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+        p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| a == b || (a.starts_with('{') && !b.is_empty()))
+    };
+    for path in built.docs.keys().filter(|p| built.public_doc(p).is_some()) {
+        let route = crate::route_table().iter().find(|(method, pattern, access)| {
+            *method == axum::http::Method::GET && *access == crate::Access::Public && matches(pattern, path)
+        });
+        assert!(route.is_some(), "{path} is served from the cache but is no public GET route");
+    }
+}

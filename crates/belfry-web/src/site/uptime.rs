@@ -60,12 +60,26 @@ impl DayCell {
 
     /// `Mar 3: 12 min down, 99.17 %`; `Mar 3: no data`.
     pub fn title(&self) -> String {
-        let day = self.date.strftime("%b %-d");
+        format!("{}: {}", self.day(), self.detail())
+    }
+
+    /// `Mar 3`.
+    pub fn day(&self) -> String {
+        self.date.strftime("%b %-d").to_string()
+    }
+
+    /// What the title says after the day: `12 min down, 99.17 %`; `no data`.
+    pub fn detail(&self) -> String {
         if self.level() == Level::NoData {
-            return format!("{day}: no data");
+            return "no data".to_owned();
         }
         let ratio = if self.span_s == 0 { 1.0 } else { 1.0 - self.down_s as f64 / self.span_s as f64 };
-        format!("{day}: {} down, {}", minutes(self.down_s), percent(ratio.max(0.0), self.down_s > 0))
+        format!("{} down, {}", minutes(self.down_s), percent(ratio.max(0.0), self.down_s > 0))
+    }
+
+    /// A day without downtime: its title differs from its neighbours' only by the date.
+    pub fn healthy(&self) -> bool {
+        self.down_s == 0
     }
 }
 

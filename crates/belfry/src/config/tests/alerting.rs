@@ -419,7 +419,8 @@ fn the_alerting_reference_examples_hold() {
     let mut all = ChannelKind::NAMES;
     all.sort_unstable();
     assert_eq!(kinds, all, "one channel of every kind");
-    assert_eq!(alerting.rules.len(), 3);
+    assert_eq!(alerting.rules.len(), 4);
+    assert_eq!(alerting.rules[3].tags, ["db"]);
     // The timeline the reference spells out for its `default` escalation.
     let default = alerting.escalation("default").expect("default");
     let minutes: Vec<u64> = (0..11).map(|n| default.nth(n).expect("due").offset.as_secs() / 60).collect();
