@@ -19,16 +19,21 @@ use crate::store::StoreError;
 /// enough that a balancing step is a handful of lock calls.
 pub const BUCKETS: u32 = 64;
 
-/// The bucket of a monitor, in `[0, BUCKETS)`: FNV-1a of its id, the same on every node and
-/// across releases.
+/// The bucket of a monitor, in `[0, BUCKETS)`: FNV-1a of its id, mixed (murmur3's finaliser,
+/// as FNV alone spreads short ids badly over a few bits), the same on every node and across
+/// releases.
 pub fn bucket_of(id: &MonitorId) -> u32 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in id.as_str().bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    // The high bits mix better than the low ones for short ids.
-    ((hash >> 32) % u64::from(BUCKETS)) as u32
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^= hash >> 33;
+    (hash % u64::from(BUCKETS)) as u32
 }
 
 /// Buckets a node should hold when `nodes` nodes share the work (rounded up, so the shares

@@ -25,5 +25,5 @@ pub mod sqlite;
 mod subscriber_codec;
 mod subscriber_sql;
 
-pub use postgres::PgStore;
+pub use postgres::{PgCoordination, PgStore};
 pub use sqlite::SqliteStore;

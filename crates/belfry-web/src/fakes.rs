@@ -4,8 +4,10 @@
 mod admin;
 mod incidents;
 mod ports;
+mod probes;
 mod subscribers;
 mod world;
 
 pub use ports::*;
+pub use probes::*;
 pub use world::*;

@@ -28,6 +28,7 @@ mod monitors;
 mod openapi;
 mod page;
 pub mod postmortem;
+mod probe;
 mod public;
 mod push;
 mod routes;

@@ -58,6 +58,22 @@ pub(crate) struct MonitorDetail {
     interval_s: u64,
     last_result: Option<ResultView>,
     uptime: Uptime,
+    /// Monitors with `regions` only: each region's own state and newest result (principle P8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regions: Option<Vec<RegionEntry>>,
+    /// Monitors with `regions` only: how many regions must see it down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quorum: Option<usize>,
+}
+
+/// One region of a regional monitor.
+#[derive(Serialize)]
+struct RegionEntry {
+    region: String,
+    state: MonitorState,
+    /// Its results stopped arriving (its probe is gone): it has no say in `state`.
+    stale: bool,
+    last_result: Option<ResultView>,
 }
 
 /// Percent of each window not spent down, 4 decimals; `null` for an empty window.
@@ -228,11 +244,25 @@ pub(crate) async fn detail(
         month: percent(ago(now, 30)),
         quarter: percent(quarter_start),
     };
+    let regions = spec.regions.as_ref().map(|_| {
+        let views = state.runtime.probes().regions(&spec.id);
+        views
+            .into_iter()
+            .map(|v| RegionEntry {
+                region: v.region,
+                state: v.state,
+                stale: v.stale,
+                last_result: v.last_result.map(ResultView::from),
+            })
+            .collect()
+    });
     Ok(Json(MonitorDetail {
         summary: MonitorSummary::new(&spec, live.as_ref()),
         interval_s: spec.interval.as_secs(),
         last_result: last.map(ResultView::from),
         uptime,
+        regions,
+        quorum: spec.regions.as_ref().map(|r| r.quorum),
     }))
 }
 

@@ -28,8 +28,8 @@ use crate::site::Site;
 use crate::state::WebState;
 use crate::subscribers::{self, SubscribeLimits};
 use crate::{
-    admin, alerts, channels, health, incidents, maintenances, monitors, openapi, postmortem, public, push,
-    sse,
+    admin, alerts, channels, health, incidents, maintenances, monitors, openapi, postmortem, probe, public,
+    push, sse,
 };
 
 /// Who may call a route.
@@ -60,6 +60,7 @@ struct Route {
 }
 
 const READ: Access = Access::Scope(Scope::Read);
+const PROBE: Access = Access::Scope(Scope::Probe);
 const WRITE: Access = Access::Scope(Scope::Write);
 const ADMIN: Access = Access::Scope(Scope::Admin);
 const VIEWER_PAGE: Access = Access::Role(Role::Viewer);
@@ -96,6 +97,9 @@ static ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/monitors/{id}/transitions", access: READ, handler: |f| on(f, monitors::transitions) },
     Route { method: Method::GET, path: "/api/v1/push/{token}", access: Access::Public, handler: |f| on(f, push::push) },
     Route { method: Method::POST, path: "/api/v1/push/{token}", access: Access::Public, handler: |f| on(f, push::push) },
+    Route { method: Method::GET, path: "/api/v1/probe/assignments", access: PROBE, handler: |f| on(f, probe::assignments) },
+    Route { method: Method::POST, path: "/api/v1/probe/results", access: PROBE, handler: |f| on(f, probe::results) },
+    Route { method: Method::GET, path: "/api/v1/probes", access: READ, handler: |f| on(f, probe::list) },
     Route { method: Method::POST, path: "/api/v1/incidents", access: WRITE, handler: |f| on(f, incidents::create) },
     Route { method: Method::GET, path: "/api/v1/incidents", access: READ, handler: |f| on(f, incidents::list) },
     Route { method: Method::GET, path: "/api/v1/incidents/{id}", access: READ, handler: |f| on(f, incidents::detail) },
@@ -236,10 +240,12 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
 
 /// After a successful write (incidents, maintenance, reload), marks the public site stale and
 /// answers once the rebuild that includes the write is out: the writer's next read shows it.
-/// Heartbeat pushes are left to the engine, whose transitions reach the site on their own.
+/// Heartbeat pushes and probe results are left to the engine, whose transitions reach the
+/// site on their own.
 async fn show_writes(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
     let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && !request.uri().path().starts_with("/api/v1/push/");
+        && !request.uri().path().starts_with("/api/v1/push/")
+        && !request.uri().path().starts_with("/api/v1/probe/");
     let response = next.run(request).await;
     if write && response.status().is_success() {
         site.changed_and_wait().await;

@@ -2,8 +2,8 @@
 //! server and the real `belfry serve` (`/` and `/api/v2/summary.json`) in the same run, then the
 //! same two while changes arrive 100 times per second (incident updates edited through the API
 //! and the monitors' target flipping between 200 and 500). Prints requests/s, p50 and p99 for
-//! each, the ratio to hello, and whether the bars (≥ 50 % of hello's requests/s, p99 < 10 ms) are
-//! met.
+//! each, the ratio to hello (measured first and again last; the faster of the two counts), and
+//! whether the bars (≥ 50 % of hello's requests/s, p99 < 10 ms) are met.
 //!
 //! `cargo bench -p belfry --bench page -- [--seconds 10]` (`scripts/bench-page` installs wrk
 //! first). Needs `wrk` on PATH. Loopback only; every loop is bounded by the run's duration.
@@ -407,15 +407,17 @@ fn main() {
 
     let mut rows = Vec::new();
     let h = wrk(&hello_url, a.seconds, false);
-    let base = h.rps;
-    rows.push(Row { name: "hello (hyper, same run)".into(), w: h, baseline: None });
+    // Other work on the machine comes and goes: hello is measured first and again last, and
+    // every ratio is taken against the faster of the two (the stricter comparison).
+    let first_hello = h.rps;
+    rows.push(Row { name: "hello (hyper, same run, first)".into(), w: h, baseline: None });
     for (name, url, gzip) in [
         ("belfry /", &page_url, false),
         ("belfry /api/v2/summary.json", &summary_url, false),
         ("belfry / (gzip)", &page_url, true),
         ("belfry /api/v2/summary.json (gzip)", &summary_url, true),
     ] {
-        rows.push(Row { name: name.into(), w: wrk(url, a.seconds, gzip), baseline: Some(base) });
+        rows.push(Row { name: name.into(), w: wrk(url, a.seconds, gzip), baseline: Some(first_hello) });
     }
 
     let mut churn_notes = Vec::new();
@@ -461,7 +463,13 @@ fn main() {
         for (status, reply) in counters.failures.lock().unwrap().iter() {
             churn_notes.push(format!("  edits answered {status}: {reply}"));
         }
-        rows.push(Row { name: name.into(), w, baseline: Some(base) });
+        rows.push(Row { name: name.into(), w, baseline: Some(first_hello) });
+    }
+    let h = wrk(&hello_url, a.seconds, false);
+    let base = first_hello.max(h.rps);
+    rows.insert(1, Row { name: "hello (hyper, same run, last)".into(), w: h, baseline: None });
+    for row in rows.iter_mut().filter(|r| r.baseline.is_some()) {
+        row.baseline = Some(base);
     }
 
     let all = print_table(&rows);

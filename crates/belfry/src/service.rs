@@ -1,9 +1,11 @@
 //! The running service as the web layer sees it: the `Runtime` port implemented over the engine,
 //! the config source and the metrics recorder.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use belfry_core::coordination::{Alone, Change, Coordination};
 use belfry_core::runtime::{PushError, Readiness};
 use belfry_core::store::Storage;
 use belfry_core::vault::Vault;
@@ -21,11 +23,51 @@ pub struct Service {
     pub vault: Vault,
     /// Serialises reloads and console changes (SIGHUP and the API may race).
     reload_lock: tokio::sync::Mutex<()>,
+    /// How this node shares the work with others on the same store (alone by default).
+    coordination: Arc<dyn Coordination>,
+    /// The persisted states of the monitors other nodes run, refreshed every second and on
+    /// each change they announce; empty for a node alone.
+    others: RwLock<HashMap<MonitorId, LiveState>>,
 }
 
 impl Service {
     pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>, source: ConfigSource, vault: Vault) -> Self {
-        Self { engine, storage, source, vault, reload_lock: tokio::sync::Mutex::new(()) }
+        Self {
+            engine,
+            storage,
+            source,
+            vault,
+            reload_lock: tokio::sync::Mutex::new(()),
+            coordination: Arc::new(Alone),
+            others: RwLock::default(),
+        }
+    }
+
+    /// The same service sharing the work through `coordination`.
+    pub fn with_coordination(mut self, coordination: Arc<dyn Coordination>) -> Self {
+        self.coordination = coordination;
+        self
+    }
+
+    pub fn coordination(&self) -> Arc<dyn Coordination> {
+        self.coordination.clone()
+    }
+
+    /// Re-reads the persisted states, which `states()` shows for the monitors other nodes run.
+    pub async fn refresh_others(&self) {
+        match self.storage.policy_states().await {
+            Ok(persisted) => {
+                let states = persisted
+                    .into_iter()
+                    .map(|(monitor, p)| {
+                        let live = LiveState { monitor: monitor.clone(), state: p.state, since: p.since, flapping: p.flapping };
+                        (monitor, live)
+                    })
+                    .collect();
+                *self.others.write().unwrap_or_else(|e| e.into_inner()) = states;
+            }
+            Err(e) => tracing::debug!(error = %e, "reading the other nodes' monitor states failed; will retry"),
+        }
     }
 
     /// The config file's settings with the console's objects (as stored now, or `objects`).
@@ -56,12 +98,33 @@ impl Runtime for Service {
         self.engine.catalog()
     }
 
+    /// This node's monitors as its engine holds them; the others' as last persisted.
     fn states(&self) -> Vec<LiveState> {
-        self.engine.states()
+        let mut states = self.engine.states();
+        let others = self.others.read().unwrap_or_else(|e| e.into_inner());
+        if !others.is_empty() {
+            for live in &mut states {
+                if let Some(theirs) = others.get(&live.monitor)
+                    && !self.engine.owns(&live.monitor)
+                {
+                    *live = theirs.clone();
+                }
+            }
+        }
+        states
     }
 
     fn push(&self, token: &str, down: Option<String>) -> Result<MonitorId, PushError> {
-        self.engine.push(token, down)
+        let monitor = self.engine.push(token, down.clone())?;
+        // The monitor may run on another node: every node hears the ping, its owner judges it.
+        let coordination = self.coordination.clone();
+        let token = token.to_owned();
+        tokio::spawn(async move {
+            if let Err(e) = coordination.announce(&Change::Ping { token, down }).await {
+                tracing::warn!(error = %e, "could not pass a heartbeat ping to the other nodes");
+            }
+        });
+        Ok(monitor)
     }
 
     async fn reload(&self) -> Result<(), Vec<String>> {
@@ -126,5 +189,10 @@ impl Runtime for Service {
         metrics::gauge!("belfry_store_pool_max_connections").set(f64::from(pool.max));
         metrics::gauge!("belfry_schedule_lag_p99_seconds").set(self.engine.schedule_lag().as_secs_f64());
         telemetry::prometheus().render()
+    }
+
+    // Remote probes (issue 8): the engine is their hub.
+    fn probes(&self) -> Arc<dyn belfry_core::probe::ProbeHub> {
+        self.engine.clone()
     }
 }

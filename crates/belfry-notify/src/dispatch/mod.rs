@@ -7,6 +7,7 @@
 
 mod incidents;
 mod message;
+mod probes;
 mod subscribers;
 
 use std::collections::{HashMap, HashSet};
@@ -90,6 +91,7 @@ impl Dispatcher {
         self.route(&catalog, now, &mut report).await?;
         self.escalate(&catalog, now, &mut report).await?;
         self.certificates(&catalog, now, &mut report).await?;
+        self.probes(&catalog, now, &mut report).await?;
         self.incident_events(&catalog, now, &mut report).await?;
         report.queued += subscribers::announce(self.storage.as_ref(), &catalog, now).await?;
         self.deliver(&catalog, now, &mut report).await?;

@@ -7,6 +7,9 @@
 mod guard;
 mod heartbeat;
 pub mod metrics;
+mod ownership;
+mod probes;
+mod regional;
 mod schedule;
 mod slot;
 
@@ -65,6 +68,8 @@ pub struct Engine {
     events: broadcast::Sender<Transition>,
     lag: Arc<Mutex<LagWindow>>,
     running: AtomicBool,
+    /// Remote probes' last reports (see [`probes`]).
+    probes: Mutex<probes::Registry>,
 }
 
 struct Inner {
@@ -72,6 +77,8 @@ struct Inner {
     slots: HashMap<MonitorId, Slot>,
     /// Transitions decided outside results (pause, resume), written with the next flush.
     forced: Vec<Transition>,
+    /// The monitors this node runs when several share the work; `None`: all of them.
+    owned: Option<Arc<std::collections::HashSet<MonitorId>>>,
 }
 
 /// One check to run now.
@@ -102,6 +109,7 @@ impl Engine {
                 catalog: Arc::new(Catalog::default()),
                 slots: HashMap::new(),
                 forced: vec![],
+                owned: None,
             }),
             limit,
             guard: Arc::default(),
@@ -111,6 +119,7 @@ impl Engine {
             events: broadcast::channel(1024).0,
             lag: Arc::default(),
             running: AtomicBool::new(false),
+            probes: Mutex::default(),
         });
         engine.apply(catalog);
         engine
@@ -153,6 +162,7 @@ impl Engine {
             inner.slots.insert(slot.spec.id.clone(), slot);
         }
         inner.catalog = catalog;
+        let forced = ownership::only_owned(&inner.owned, forced);
         inner.forced.extend(forced);
     }
 
@@ -165,6 +175,7 @@ impl Engine {
         for slot in inner.slots.values_mut() {
             forced.extend(slot.set_maintenance(monitors.contains(&slot.spec.id), now));
         }
+        let forced = ownership::only_owned(&inner.owned, forced);
         inner.forced.extend(forced);
     }
 
@@ -221,8 +232,13 @@ impl Engine {
         }
         let result = slot.ping(&self.config.region, now, down);
         let id = slot.spec.id.clone();
+        // Another node runs it: the ping is remembered (for when this node takes it over) and
+        // judged there.
+        let owned = ownership::owns(&inner.owned, &id);
         drop(inner);
-        let _ = self.results_tx.send(result);
+        if owned {
+            let _ = self.results_tx.send(result);
+        }
         Ok(id)
     }
 
@@ -340,9 +356,10 @@ impl Engine {
     fn take_due(&self, now: Timestamp) -> Vec<Job> {
         let mut inner = self.lock();
         let catalog = inner.catalog.clone();
+        let owned = inner.owned.clone();
         let mut jobs = vec![];
         for slot in inner.slots.values_mut() {
-            if slot.spec.paused || slot.running || slot.next_due > now {
+            if slot.spec.paused || slot.running || slot.next_due > now || !ownership::owns(&owned, &slot.spec.id) {
                 continue;
             }
             let due = slot.next_due;
@@ -363,7 +380,7 @@ impl Engine {
         inner
             .slots
             .values()
-            .filter(|s| !s.spec.paused && !s.running)
+            .filter(|s| !s.spec.paused && !s.running && ownership::owns(&inner.owned, &s.spec.id))
             .map(|s| s.next_due.duration_since(now).try_into().unwrap_or(Duration::ZERO))
             .min()
             .unwrap_or(Duration::from_secs(1))
@@ -423,14 +440,16 @@ impl Engine {
     /// Runs results through their monitors' policies, in arrival order.
     fn observe(&self, results: Vec<CheckResult>) -> Batch {
         let mut inner = self.lock();
+        let now = self.clock.now();
         let mut batch = Batch { transitions: std::mem::take(&mut inner.forced), ..Batch::default() };
         let mut changed: Vec<MonitorId> = batch.transitions.iter().map(|t| t.monitor.clone()).collect();
         for result in results {
             if let Some(slot) = inner.slots.get_mut(&result.monitor) {
-                if !matches!(slot.spec.check, CheckSpec::Heartbeat(_)) {
+                // A remote probe's result says nothing about the engine's own check in flight.
+                if !matches!(slot.spec.check, CheckSpec::Heartbeat(_)) && result.region == self.config.region {
                     slot.running = false;
                 }
-                if let Some(t) = slot.observe(&result) {
+                if let Some(t) = slot.observe(&result, now) {
                     tracing::info!(monitor.id = %t.monitor, from = %t.from, to = %t.to, reason = t.reason.as_deref().unwrap_or(""), "monitor state changed");
                     ::metrics::counter!(metrics::TRANSITIONS_TOTAL, "to" => t.to.as_str()).increment(1);
                     batch.transitions.push(t);

@@ -1,12 +1,13 @@
 //! One monitor's place in the engine: its spec, policy memory, schedule and evidence.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use belfry_core::{CheckResult, CheckSpec, MonitorSpec, MonitorState, PolicyState, Transition};
 use jiff::Timestamp;
 
 use super::heartbeat::{self, Ping};
-use super::schedule::next_slot;
+use super::regional::{self, RegionSlot};
 
 /// Results kept as evidence for the next transition, at most.
 const EVIDENCE: usize = 5;
@@ -20,14 +21,16 @@ pub(super) struct Slot {
     /// The policy memory changed in a way worth persisting.
     pub dirty: bool,
     /// Recent results while the monitor is not plainly healthy (empty when up and passing).
-    recent: Vec<CheckResult>,
+    pub recent: Vec<CheckResult>,
     ping: Option<Ping>,
     watching_since: Timestamp,
+    /// Each region's own policy memory and newest result (monitors with `regions` only).
+    pub regions: BTreeMap<String, RegionSlot>,
 }
 
 impl Slot {
     pub fn new(spec: Arc<MonitorSpec>, now: Timestamp) -> Self {
-        let next_due = next_slot(spec.id.as_str(), spec.interval, now);
+        let next_due = regional::first_due(&spec, now);
         Self {
             spec,
             policy: PolicyState::new(MonitorState::Up, now),
@@ -37,13 +40,20 @@ impl Slot {
             recent: vec![],
             ping: None,
             watching_since: now,
+            regions: BTreeMap::new(),
         }
     }
 
     /// Takes a changed spec on reload; returns a transition if paused/unpaused.
     pub fn respec(&mut self, spec: Arc<MonitorSpec>, now: Timestamp) -> Option<Transition> {
-        if spec.interval != self.spec.interval {
-            self.next_due = next_slot(spec.id.as_str(), spec.interval, now);
+        let runs_locally = |s: &MonitorSpec| s.regions.as_ref().is_none_or(|r| r.runs_locally());
+        if spec.interval != self.spec.interval || runs_locally(&spec) != runs_locally(&self.spec) {
+            self.next_due = regional::first_due(&spec, now);
+        }
+        if let Some(set) = &spec.regions {
+            self.regions.retain(|name, _| set.contains(name));
+        } else {
+            self.regions.clear();
         }
         self.spec = spec;
         self.apply_pause(now)
@@ -58,6 +68,7 @@ impl Slot {
         };
         self.dirty = true;
         self.recent.clear();
+        self.regions.clear();
         if to == MonitorState::Up {
             self.watching_since = now;
         }
@@ -76,6 +87,7 @@ impl Slot {
         };
         self.dirty = true;
         self.recent = Vec::new();
+        self.regions.clear();
         self.policy.force(&self.spec.id, to, now)
     }
 
@@ -115,8 +127,9 @@ impl Slot {
         )
     }
 
-    /// Feeds a finished result through the policy.
-    pub fn observe(&mut self, result: &CheckResult) -> Option<Transition> {
+    /// Feeds a finished result through the policy: its own, or for a regional monitor its
+    /// region's and then the quorum over the regions (`now`: which regions are still fresh).
+    pub fn observe(&mut self, result: &CheckResult, now: Timestamp) -> Option<Transition> {
         let was_unsettled = !self.recent.is_empty();
         // Evidence is only kept while something is going on: a healthy monitor holds none.
         if was_unsettled || !result.ok || self.policy.state != MonitorState::Up || self.policy.flapping {
@@ -125,7 +138,10 @@ impl Slot {
                 self.recent.remove(0);
             }
         }
-        let transition = self.policy.observe(&self.spec.policy, result, &self.recent);
+        let transition = match self.spec.regions.is_some() {
+            true => regional::observe(self, result, now),
+            false => self.policy.observe(&self.spec.policy, result, &self.recent),
+        };
         self.dirty |= transition.is_some() || !result.ok || was_unsettled;
         if result.ok && self.policy.state == MonitorState::Up && !self.policy.flapping {
             self.recent = Vec::new();

@@ -9,6 +9,18 @@ use jiff::Timestamp;
 
 use super::{PgStore, access, vault};
 
+/// Vault entries holding the console's configuration objects: every node reloads when one
+/// changes.
+const CONSOLE_OBJECTS: &str = "object:";
+
+impl PgStore {
+    async fn tell_if_config(&self, name: &str) {
+        if name.starts_with(CONSOLE_OBJECTS) {
+            self.tell(belfry_core::coordination::Change::Config).await;
+        }
+    }
+}
+
 #[async_trait]
 impl AdminStore for PgStore {
     async fn save_user(&self, user: &User) -> Result<(), StoreError> {
@@ -64,11 +76,17 @@ impl AdminStore for PgStore {
     }
 
     async fn vault_put(&self, name: &str, sealed: &str) -> Result<(), StoreError> {
-        self.settle(vault::put(&self.pool, name, sealed).await)
+        self.settle(vault::put(&self.pool, name, sealed).await)?;
+        self.tell_if_config(name).await;
+        Ok(())
     }
 
     async fn vault_delete(&self, name: &str) -> Result<bool, StoreError> {
-        self.settle(vault::delete(&self.pool, name).await)
+        let deleted = self.settle(vault::delete(&self.pool, name).await)?;
+        if deleted {
+            self.tell_if_config(name).await;
+        }
+        Ok(deleted)
     }
 
     async fn vault_list(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
@@ -76,6 +94,10 @@ impl AdminStore for PgStore {
     }
 
     async fn vault_replace(&self, entries: &[(String, String)]) -> Result<(), StoreError> {
-        self.settle(vault::replace(&self.pool, entries).await)
+        self.settle(vault::replace(&self.pool, entries).await)?;
+        if let Some((name, _)) = entries.iter().find(|(name, _)| name.starts_with(CONSOLE_OBJECTS)) {
+            self.tell_if_config(name).await;
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@
 
 use async_trait::async_trait;
 use belfry_core::clock::epoch_ms;
+use belfry_core::coordination::Change;
 use belfry_core::incident::{Incident, TimelineEntry};
 use belfry_core::maintenance::Maintenance;
 use belfry_core::store::{IncidentFilter, IncidentStore, StoreError};
@@ -15,7 +16,7 @@ use jiff::Timestamp;
 use sqlx::{PgConnection, PgPool};
 
 use super::error::db;
-use super::{PgStore, cursors, maintenances};
+use super::{PgStore, changes, cursors, maintenances};
 use crate::incident_codec::{self as codec, DocColumns, IncidentRow, TimelineColumns, TimelineRow};
 use crate::incident_sql as sql;
 
@@ -40,6 +41,7 @@ impl IncidentStore for PgStore {
             let mut tx = self.pool.begin().await.map_err(db)?;
             save(&mut tx, row, expected_version).await?;
             append(&mut tx, timeline).await?;
+            changes::notify(&mut *tx, "", &Change::Page).await?;
             tx.commit().await.map_err(db)
         };
         self.settle(work.await)?;
@@ -70,6 +72,7 @@ impl IncidentStore for PgStore {
         let work = async {
             let mut tx = self.pool.begin().await.map_err(db)?;
             append(&mut tx, rows).await?;
+            changes::notify(&mut *tx, "", &Change::Page).await?;
             tx.commit().await.map_err(db)
         };
         self.settle(work.await)
@@ -80,7 +83,9 @@ impl IncidentStore for PgStore {
         maintenance: &Maintenance,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
-        self.settle(maintenances::save(&self.pool, maintenance, expected_version).await)
+        let version = self.settle(maintenances::save(&self.pool, maintenance, expected_version).await)?;
+        self.tell(Change::Page).await;
+        Ok(version)
     }
 
     async fn maintenance(&self, id: &str) -> Result<Option<Maintenance>, StoreError> {
@@ -92,7 +97,11 @@ impl IncidentStore for PgStore {
     }
 
     async fn delete_maintenance(&self, id: &str) -> Result<bool, StoreError> {
-        self.settle(maintenances::delete(&self.pool, id).await)
+        let deleted = self.settle(maintenances::delete(&self.pool, id).await)?;
+        if deleted {
+            self.tell(Change::Page).await;
+        }
+        Ok(deleted)
     }
 
     async fn cursor(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -10,7 +10,9 @@ type Pool = sqlx::PgPool;
 mod access;
 mod admin;
 mod alerts;
+mod changes;
 mod connect;
+mod coordination;
 // Compiled once per backend on purpose (against this backend's `Pool`).
 #[allow(clippy::duplicate_mod)]
 #[path = "../backend_shared/cursors.rs"]
@@ -36,6 +38,7 @@ mod transitions;
 #[path = "../backend_shared/vault.rs"]
 mod vault;
 
+pub use coordination::{PgCoordination, TAKEOVER_GRACE};
 pub use store::PgStore;
 
 /// A write transaction for the queries in `backend_shared/` (READ COMMITTED, as every other

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use belfry_core::auth::ApiToken;
 use belfry_core::check::CheckResult;
+use belfry_core::coordination::Change;
 use belfry_core::monitor::MonitorId;
 use belfry_core::policy::{PolicyState, Transition};
 use belfry_core::store::{Batch, DownPeriod, PoolStats, Resolution, Rollup, Store, StoreError};
@@ -14,7 +15,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::connect::{self, ACQUIRE_TIMEOUT};
 use super::error::db;
-use super::{results, rollups, states, tokens, transitions};
+use super::{changes, results, rollups, states, tokens, transitions};
 use crate::compaction;
 
 /// How long [`Store::ping`] waits before it reports the store unavailable: well under the
@@ -25,7 +26,7 @@ const PING_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct PgStore {
     pub(super) pool: PgPool,
-    options: PgConnectOptions,
+    pub(super) options: PgConnectOptions,
     /// `user@host:port/db`, for messages.
     target: String,
 }
@@ -46,6 +47,12 @@ impl PgStore {
         let target = connect::describe(&options);
         let pool = connect::connect(options.clone(), max_connections).await?;
         Ok(Self { pool, options, target })
+    }
+
+    /// This node's part in sharing the database with other nodes (`node` names it in
+    /// notifications; any unique text).
+    pub fn coordination(&self, node: &str) -> super::PgCoordination {
+        super::PgCoordination::new(self.options.clone(), self.pool.clone(), node.to_owned())
     }
 
     /// Closes every pooled connection; later calls fail `Unavailable`.
@@ -107,6 +114,10 @@ impl Store for PgStore {
             results::upsert_latest(&mut tx, &batch.results).await?;
             transitions::insert(&mut tx, &batch.transitions).await?;
             states::upsert(&mut tx, &batch.states).await?;
+            if !batch.transitions.is_empty() {
+                // Other nodes show the new states at once (sent at commit).
+                changes::notify(&mut *tx, "", &Change::Page).await?;
+            }
             tx.commit().await.map_err(db)
         };
         self.settle(work.await)

@@ -234,6 +234,8 @@ pub struct FakeRuntime {
     /// What `run_now` returns per monitor; a configured monitor without one gets a passing
     /// result at [`super::now`], an unknown one `None`.
     pub run_results: Mutex<HashMap<MonitorId, CheckResult>>,
+    /// The remote-probe hub.
+    pub probes: Arc<super::FakeProbes>,
 }
 
 impl FakeRuntime {
@@ -247,6 +249,11 @@ impl FakeRuntime {
 
 #[async_trait]
 impl Runtime for FakeRuntime {
+    fn probes(&self) -> Arc<dyn belfry_core::probe::ProbeHub> {
+        *self.probes.catalog.lock().unwrap() = self.catalog();
+        self.probes.clone()
+    }
+
     fn catalog(&self) -> Arc<Catalog> {
         self.catalog.lock().unwrap().clone()
     }

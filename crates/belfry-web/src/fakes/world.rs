@@ -207,6 +207,7 @@ impl World {
             console_errors: Mutex::default(),
             runs: Mutex::default(),
             run_results: Mutex::default(),
+            probes: Arc::default(),
         });
         let store = Arc::new(FakeStore::default());
         let tokens = [Scope::Read, Scope::Write, Scope::Admin, Scope::Probe].map(|scope| ApiToken {

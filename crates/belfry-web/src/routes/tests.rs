@@ -41,6 +41,9 @@ fn concrete(path: &str) -> String {
     } else {
         PUSH_TOKEN.to_owned()
     };
+    if path == "/api/v1/probe/assignments" {
+        return format!("{path}?region=eu");
+    }
     path.replace("{id}", id)
         .replace("{update_id}", FIXTURE_UPDATE)
         .replace("{token}", &token)
@@ -62,6 +65,7 @@ fn sample_body(method: &Method, path: &str) -> Option<Value> {
             "starts_at": "2024-06-02T00:00:00Z", "ends_at": "2024-06-02T01:00:00Z"
         }),
         ("PATCH", "/api/v1/maintenances/{id}") => json!({"name": "Renamed"}),
+        ("POST", "/api/v1/probe/results") => json!({"region": "eu", "results": []}),
         ("POST", "/subscribe") => json!({"email": "new@example.test"}),
         ("POST", "/api/v1/channels") => {
             json!({"id": "new-hook", "kind": "webhook", "url": "https://hooks.example.test/new"})
@@ -309,6 +313,9 @@ async fn the_table_holds_every_contract_route_once() {
         "GET /api/v1/monitors/{id}/transitions",
         "GET /api/v1/push/{token}",
         "POST /api/v1/push/{token}",
+        "GET /api/v1/probe/assignments",
+        "POST /api/v1/probe/results",
+        "GET /api/v1/probes",
         "POST /api/v1/reload",
         "GET /maintenance.ics",
         "GET /",

@@ -16,6 +16,7 @@ mod kind;
 mod load;
 mod monitor;
 mod node;
+mod regions;
 mod settings;
 
 pub use duration::parse_duration;

@@ -34,6 +34,8 @@ const COMMON_KEYS: &[&str] = &[
     "incident",
     "depends_on",
     "tags",
+    "regions",
+    "quorum",
 ];
 const KINDS: &[&str] = &["http", "tcp", "dns", "tls", "icmp", "heartbeat"];
 const IMPACTS: &[&str] = &["major_outage", "partial_outage", "degraded_performance"];
@@ -132,6 +134,7 @@ fn monitor(
         Some(v) => super::incident::auto_incident(ctx, v, &f.path_of("incident")),
         None => Some(component.as_ref().and_then(|c| inherited.get(c.as_str()).copied())),
     };
+    let regions = super::regions::regions(ctx, &f, kind);
     let mut check = kind.and_then(|k| kind::check(ctx, &f, k, taken, id.as_ref()));
 
     let (shorthand, replaces_default) = match kind {
@@ -167,6 +170,7 @@ fn monitor(
         incident: incident?,
         depends_on: Vec::new(),
         tags: tags?,
+        regions: regions?,
     })
 }
 

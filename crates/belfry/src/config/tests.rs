@@ -10,6 +10,7 @@ use super::*;
 mod alerting;
 mod depends;
 mod kinds;
+mod regions;
 mod tags;
 
 /// The config of DESIGN.md §3, verbatim: both of its blocks (the monitors, then alerting).

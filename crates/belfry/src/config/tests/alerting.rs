@@ -230,7 +230,7 @@ alerts:
         ]
     );
     assert_eq!(every_event.monitors, ["*"]);
-    assert_eq!(every_event.events.len(), 10, "every kind but the console's test");
+    assert_eq!(every_event.events.len(), 11, "every kind but the console's test");
     assert!(!every_event.events.contains(&EventKind::Test));
 }
 

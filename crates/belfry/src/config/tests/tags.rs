@@ -32,22 +32,18 @@ alerts:
 
 #[test]
 fn tag_mistakes_are_positioned() {
-    let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+    let many = (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>().join(", ");
     let text = format!(
-        "{CHANNELS}{}",
-        format!(
-            r#"monitors:
+        r#"{CHANNELS}monitors:
   - {{id: db-tcp, kind: tcp, host: 127.0.0.1, port: 5432, tags: [db, DB, "a b", ""]}}
   - {{id: api-http, kind: http, url: http://127.0.0.1:9000/health, tags: payments}}
-  - {{id: web-http, kind: http, url: http://127.0.0.1:9000/, tags: [{}]}}
+  - {{id: web-http, kind: http, url: http://127.0.0.1:9000/, tags: [{many}]}}
   - {{id: bad, kind: http, url: http://127.0.0.1:9000/, tags: [x, [y]]}}
 alerts:
   - {{tags: [dbb, "Pay", DB], escalation: default}}
   - {{tags: [], escalation: default}}
   - {{tags: [nothing-like-it], escalation: default}}
-"#,
-            many.join(", ")
-        )
+"#
     );
     assert_eq!(
         errors(&text),

@@ -1,0 +1,109 @@
+//! `probe_missing`: a remote probe that stopped reporting is its own alert, about the probe
+//! (subject `probe:<region>`), never about the monitors it ran. It resolves when the probe
+//! reports again.
+
+use std::collections::HashSet;
+
+use belfry_core::Catalog;
+use belfry_core::alert::{Alert, Event, EventKind};
+use belfry_core::probe::ProbeStatus;
+use belfry_core::{StoreError, alert::Delivery};
+use jiff::Timestamp;
+
+use super::message::{self, Links};
+use super::{Dispatcher, DrainReport};
+
+fn subject(region: &str) -> String {
+    format!("probe:{region}")
+}
+
+fn event(status: &ProbeStatus) -> Event {
+    let since = status.last_seen.unwrap_or(status.expected_since);
+    let reason = match status.last_seen {
+        Some(at) => format!("no report since {at}; the monitors it runs keep their state"),
+        None => format!("no report since the server started ({since}); the monitors it runs keep their state"),
+    };
+    Event {
+        kind: EventKind::ProbeMissing,
+        at: since,
+        monitor: None,
+        component: None,
+        incident: None,
+        title: format!("Probe of region {} stopped reporting", status.region),
+        reason: Some(reason),
+        failing_conditions: vec![],
+        tags: vec![],
+    }
+}
+
+impl Dispatcher {
+    /// Opens one alert per rule for each probe gone missing, and resolves those of probes
+    /// that came back (telling the channels that were paged).
+    pub(super) async fn probes(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        let statuses = self.runtime.probes().probes();
+        if statuses.is_empty() {
+            return Ok(());
+        }
+        let wanted = catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::ProbeMissing));
+        let back: HashSet<String> = statuses.iter().filter(|s| !s.missing).map(|s| subject(&s.region)).collect();
+        let mut opened = vec![];
+        let mut changed = vec![];
+        let mut deliveries: Vec<Delivery> = vec![];
+        for status in statuses.iter().filter(|s| s.missing && wanted) {
+            let event = event(status);
+            for (i, rule) in catalog.alerting.rules.iter().enumerate() {
+                if !rule.matches(&event) {
+                    continue;
+                }
+                let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
+                let id = format!("probe_missing-{}-{}-{i}", status.region, event.at.as_second());
+                if self.storage.alert(&id).await?.is_some() {
+                    continue;
+                }
+                tracing::warn!(region = %status.region, "remote probe stopped reporting");
+                let mut alert = Alert::open(id, escalation, event.clone(), now);
+                alert.subject = subject(&status.region);
+                let due = alert.take_due(escalation, now);
+                self.queue(catalog, &alert, &due, now, &mut deliveries);
+                opened.push(alert);
+            }
+        }
+        if !back.is_empty() {
+            for mut alert in self.storage.active_alerts().await? {
+                if alert.event.kind != EventKind::ProbeMissing || !back.contains(&alert.subject) {
+                    continue;
+                }
+                if !alert.resolve(now) {
+                    continue;
+                }
+                tracing::info!(subject = %alert.subject, "remote probe reports again");
+                if let Some(escalation) = catalog.alerting.escalation(&alert.escalation) {
+                    let notified: HashSet<String> =
+                        (0..alert.fired).filter_map(|n| escalation.nth(n)).flat_map(|s| s.channels).collect();
+                    let links = Links { public_url: None, ack_token: None };
+                    for channel in notified {
+                        let key = format!("{}:resolved:{channel}", alert.id);
+                        let message = message::build(&alert, catalog, key, true, &links);
+                        deliveries.push(message::delivery(&alert, &channel, message, now));
+                    }
+                }
+                changed.push(alert);
+            }
+        }
+        if opened.is_empty() && changed.is_empty() {
+            return Ok(());
+        }
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
+        match self.storage.route(&opened, &changed, &deliveries, None).await {
+            // Acknowledged meanwhile: the next step sees the new state.
+            Err(StoreError::Conflict(_)) => Ok(()),
+            other => other,
+        }
+    }
+}
