@@ -61,6 +61,12 @@ impl HttpClient {
         Ok(Self { inner, timeout })
     }
 
+    /// The underlying client, for other outbound HTTP of the process (remote probes talking to
+    /// their server): the same TLS setup, timeout and no redirects.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
     pub(crate) fn post(&self, url: &str) -> reqwest::RequestBuilder {
         self.inner.post(url)
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use belfry_core::policy::{MonitorState, PolicyState};
 use belfry_core::store::{Batch, Resolution, Store, StoreError};
 use belfry_store::PgStore;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, Executor, PgConnection};
 
 use pgdb::TestDb;
 use suite::{id, result, t};

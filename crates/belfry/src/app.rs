@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use belfry_core::coordination::{Alone, Coordination};
 use belfry_core::store::{Storage, TransitionCursor};
 use belfry_core::vault::Vault;
 use belfry_core::{Clock, SystemClock};
@@ -15,11 +16,13 @@ use belfry_probe::{Checkers, Engine, EngineConfig};
 use belfry_web::{ChangeFeed, WebState};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use crate::automation::Automation;
 use crate::cli::{DataArgs, ExportArgs, ServeArgs};
 use crate::housekeeping;
 use crate::keys::KeySource;
+use crate::nodes;
 use crate::service::Service;
 use crate::settings::{ConfigSource, render_errors, store_url};
 use crate::windows;
@@ -31,22 +34,35 @@ pub struct Application {
     retention: Duration,
     /// Poked on every change the public page must show; the page cache rebuilds from it.
     changes: ChangeFeed,
+    /// Whether this node runs the desk (always, alone on its store).
+    desk: watch::Sender<bool>,
 }
 
 /// Opens the store named by `url`.
 pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Storage>> {
+    Ok(open_backend(url, max_connections, "cli").await?.0)
+}
+
+/// Opens the store named by `url` and the way this node (`node`, a unique name) shares it:
+/// several nodes may share a PostgreSQL database; a SQLite file has one node.
+pub async fn open_backend(
+    url: &str,
+    max_connections: u32,
+    node: &str,
+) -> anyhow::Result<(Arc<dyn Storage>, Arc<dyn Coordination>)> {
     if url.starts_with("sqlite:") {
         let store = belfry_store::SqliteStore::open(url, max_connections)
             .await
             .with_context(|| format!("opening the store at {url}"))?;
-        return Ok(Arc::new(store));
+        return Ok((Arc::new(store), Arc::new(Alone)));
     }
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // The URL may hold a password: the store's errors name user, host and database only.
         let store = belfry_store::PgStore::open(url, max_connections)
             .await
             .context("opening the PostgreSQL store")?;
-        return Ok(Arc::new(store));
+        let coordination = Arc::new(store.coordination(node));
+        return Ok((Arc::new(store), coordination));
     }
     bail!("storage.url: unsupported store URL; use sqlite://path/to/belfry.db or postgres://user@host/db")
 }
@@ -115,7 +131,9 @@ impl Application {
         let stored = source.storage().map_err(|errors| {
             anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
         })?;
-        let store = open_store(&store_url(&stored, &args.data.data), stored.max_connections).await?;
+        let node = nodes::node_name();
+        let (store, coordination) =
+            open_backend(&store_url(&stored, &args.data.data), stored.max_connections, &node).await?;
         let vault =
             unlock_vault(&store, &KeySource::resolve(args.data.key_file.as_deref(), &args.data.data)).await?;
         let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
@@ -132,13 +150,31 @@ impl Application {
             Checkers::new(),
         );
         engine.resume().await.context("restoring monitor states")?;
-        let service = Arc::new(Service::new(engine, store, source, vault));
+        let service =
+            Arc::new(Service::new(engine, store, source, vault).with_coordination(coordination.clone()));
+        // The first share is in force before the engine runs, so no monitor of another node
+        // runs here even once.
+        let desk = watch::channel(false).0;
+        match coordination.balance(&Default::default()).await {
+            Ok(share) => {
+                if share.buckets.is_some() {
+                    tracing::info!(node = %node, nodes = share.nodes, "sharing the store with other nodes");
+                    service.refresh_others().await;
+                }
+                nodes::apply_share(&service, &share, &desk).await;
+            }
+            Err(e) => {
+                tracing::warn!(node = %node, error = %e, "cannot coordinate with the other nodes yet; running no monitor until it can");
+                service.engine.set_owned(Some(Default::default())).await;
+            }
+        }
         Ok(Self {
             listener,
             service,
             clock,
             retention: settings.storage.retention,
             changes: ChangeFeed::new(),
+            desk,
         })
     }
 
@@ -175,9 +211,25 @@ impl Application {
             service.storage.clone(),
             self.clock.clone(),
             self.retention,
+            self.desk.subscribe(),
             stopped(),
         ));
-        let desk = tokio::spawn(desk(service.clone(), self.clock.clone(), self.changes.clone(), stopped()));
+        let desk = tokio::spawn(desk(
+            service.clone(),
+            self.clock.clone(),
+            self.changes.clone(),
+            self.desk.subscribe(),
+            stopped(),
+        ));
+        let coordination = service.coordination();
+        let sharing = tokio::spawn(nodes::take_part(
+            service.clone(),
+            coordination.clone(),
+            self.desk.clone(),
+            stopped(),
+        ));
+        let hearing =
+            tokio::spawn(nodes::hear(service.clone(), coordination, self.changes.clone(), stopped()));
         let upkeep = tokio::spawn(crate::telemetry::upkeep());
         let forward = tokio::spawn(forward_transitions(service.clone(), self.changes.clone()));
         let state = web_state(&service, self.clock.clone());
@@ -193,6 +245,8 @@ impl Application {
         let _ = engine.await;
         keeper.abort();
         desk.abort();
+        sharing.abort();
+        hearing.abort();
         upkeep.abort();
         forward.abort();
         served.context("HTTP server failed")
@@ -273,22 +327,20 @@ pub async fn dispatcher(service: &Arc<Service>) -> anyhow::Result<Dispatcher> {
     Ok(Dispatcher::new(service.storage.clone(), service.clone(), http, DispatcherConfig::new(key)))
 }
 
-/// Once a second: maintenance windows into the engine, transitions into automatic incidents,
-/// and alerts routed, escalated and delivered.
+/// Once a second: maintenance windows into the engine (every node), and on the node holding
+/// the desk (`desk`): window boundaries on timelines, transitions into automatic incidents, and
+/// alerts routed, escalated and delivered.
 async fn desk(
     service: Arc<Service>,
     clock: Arc<dyn Clock>,
     changes: ChangeFeed,
+    desk: watch::Receiver<bool>,
     stop: impl Future<Output = ()>,
 ) {
-    let automation = Automation::new(service.storage.clone(), service.engine.clone());
-    let dispatcher = match dispatcher(&service).await {
-        Ok(d) => Some(d),
-        Err(e) => {
-            tracing::error!(error = %e, "alerting is not running");
-            None
-        }
-    };
+    let runtime: Arc<dyn belfry_core::Runtime> = service.clone();
+    let automation = Automation::new(service.storage.clone(), service.engine.clone()).with_states_of(runtime);
+    // Made when this node first holds the desk (its key is created then if none exists).
+    let mut dispatcher: Option<Option<Dispatcher>> = None;
     let mut every = tokio::time::interval(Duration::from_secs(1));
     tokio::pin!(stop);
     loop {
@@ -297,9 +349,25 @@ async fn desk(
             _ = every.tick() => {}
         }
         let now = clock.now();
+        if !*desk.borrow() {
+            if let Err(e) = windows::apply_to_engine(service.storage.as_ref(), &service.engine, now).await {
+                tracing::warn!(error = %e, "applying maintenance windows failed; will retry");
+            }
+            continue;
+        }
         if let Err(e) = windows::apply(service.storage.as_ref(), &service.engine, now).await {
             tracing::warn!(error = %e, "applying maintenance windows failed; will retry");
         }
+        let dispatcher = match &dispatcher {
+            Some(made) => made,
+            None => dispatcher.insert(match self::dispatcher(&service).await {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::error!(error = %e, "alerting is not running");
+                    None
+                }
+            }),
+        };
         match automation.step(now).await {
             // Incidents changed: the public page shows them now rather than at its next refresh.
             Ok(n) if n > 0 => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use belfry_core::incident::Incident;
 use belfry_core::incident::auto::{self, AutoIncident, AutoStep};
 use belfry_core::store::{IncidentFilter, Storage, TransitionCursor};
-use belfry_core::{MonitorSpec, StoreError, Transition};
+use belfry_core::{MonitorSpec, Runtime, StoreError, Transition};
 use belfry_probe::Engine;
 use jiff::Timestamp;
 
@@ -19,11 +19,20 @@ const CONFLICT_RETRIES: usize = 3;
 pub struct Automation {
     storage: Arc<dyn Storage>,
     engine: Arc<Engine>,
+    /// Where monitor states are read when several nodes share the work (every node's
+    /// monitors, not only this engine's).
+    runtime: Option<Arc<dyn Runtime>>,
 }
 
 impl Automation {
     pub fn new(storage: Arc<dyn Storage>, engine: Arc<Engine>) -> Self {
-        Self { storage, engine }
+        Self { storage, engine, runtime: None }
+    }
+
+    /// Reads monitor states from `runtime` rather than from the engine alone.
+    pub fn with_states_of(mut self, runtime: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(runtime);
+        self
     }
 
     /// Handles every transition recorded since the last step, then resolves automatic
@@ -101,7 +110,10 @@ impl Automation {
         }
         let mut resolved = 0;
         let catalog = self.engine.catalog();
-        let states = self.engine.states();
+        let states = match &self.runtime {
+            Some(runtime) => runtime.states(),
+            None => self.engine.states(),
+        };
         for mut incident in open {
             let Some(source) = incident.auto.clone() else { continue };
             let Some(spec) = catalog.monitor(source.monitor.as_str()) else { continue };

@@ -1,7 +1,8 @@
 //! Command-line interface. Every flag also reads `BELFRY_<FLAG>` from the environment.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -49,6 +50,9 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Run a remote probe: check the monitors the server assigns to this region (those that
+    /// list it in `regions`) and push the results; buffers while the server is unreachable.
+    Probe(ProbeArgs),
     /// Write everything (the config file plus objects made in the console) as one YAML
     /// document that `serve --config` accepts, on stdout. It holds secrets in clear text.
     Export {
@@ -128,4 +132,29 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BELFRY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// The Belfry server's base URL, e.g. https://status.acme.test.
+    #[arg(long, env = "BELFRY_SERVER")]
+    pub server: String,
+    /// A token of scope `probe` (`belfry token create --scope probe`); prefer $BELFRY_TOKEN,
+    /// which other users cannot see in the process list.
+    #[arg(long, env = "BELFRY_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// This probe's region, as monitors name it in `regions` (not `local`).
+    #[arg(long, env = "BELFRY_REGION")]
+    pub region: String,
+    /// How often to poll the server for assignments; the server counts the probe missing after
+    /// three intervals without a report.
+    #[arg(long, env = "BELFRY_INTERVAL", default_value = "10s", value_parser = crate::config::parse_duration)]
+    pub interval: Duration,
+    /// Reach HOST at IP instead of asking DNS (repeatable, or comma-separated in the env var),
+    /// like curl's --resolve; for split-horizon DNS and tests.
+    #[arg(long = "resolve", env = "BELFRY_RESOLVE", value_name = "HOST=IP", value_delimiter = ',', value_parser = crate::remote::parse_override)]
+    pub resolve: Vec<(String, IpAddr)>,
+    /// Results kept at most while the server is unreachable (the oldest are dropped first).
+    #[arg(long, env = "BELFRY_BUFFER", default_value_t = 100_000)]
+    pub buffer: usize,
 }

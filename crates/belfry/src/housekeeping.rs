@@ -1,5 +1,6 @@
 //! Store upkeep while serving: rollups of closed buckets every minute, pruning of raw results
-//! past retention every hour.
+//! past retention every hour; on the node holding the desk only (`desk`) when several share
+//! the store.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ pub async fn run(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     retention: Duration,
+    desk: tokio::sync::watch::Receiver<bool>,
     stop: impl Future<Output = ()>,
 ) {
     tokio::pin!(stop);
@@ -20,11 +22,17 @@ pub async fn run(
         tokio::select! {
             _ = &mut stop => return,
             _ = compact.tick() => {
+                if !*desk.borrow() {
+                    continue;
+                }
                 if let Err(e) = store.compact(clock.now()).await {
                     tracing::warn!(error = %e, "building rollups failed; will retry");
                 }
             }
             _ = prune.tick() => {
+                if !*desk.borrow() {
+                    continue;
+                }
                 let before = clock.now().checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
                 match store.prune(before).await {
                     Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned raw results past retention"),

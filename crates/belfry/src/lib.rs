@@ -8,6 +8,8 @@ pub mod config;
 mod housekeeping;
 pub mod ids;
 pub mod keys;
+pub mod nodes;
+pub mod remote;
 pub mod service;
 pub mod settings;
 pub mod telemetry;

@@ -104,6 +104,17 @@ fn main() -> ExitCode {
                 }
                 Ok(())
             }
+            Command::Probe(args) => {
+                let options = belfry::remote::ProbeOptions {
+                    server: args.server,
+                    token: args.token,
+                    region: args.region,
+                    poll: args.interval,
+                    overrides: args.resolve.into_iter().collect(),
+                    buffer: args.buffer,
+                };
+                belfry::remote::run(options, belfry::remote::stop_signal()).await
+            }
             Command::Export { data } => {
                 let loaded = app::load_data(&data).await?;
                 print!("{}", app::export_yaml(&data, &loaded).await?);

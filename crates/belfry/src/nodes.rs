@@ -74,8 +74,15 @@ pub async fn take_part(
                 if let Some(buckets) = &share.buckets {
                     let now = (buckets.len(), share.desk, share.nodes);
                     if last != Some(now) {
-                        let monitors = service.engine.catalog().monitors.iter().filter(|m| share.runs(&m.id)).count();
-                        tracing::info!(nodes = share.nodes, buckets = buckets.len(), monitors, desk = share.desk, "this node's share of the work changed");
+                        let monitors =
+                            service.engine.catalog().monitors.iter().filter(|m| share.runs(&m.id)).count();
+                        tracing::info!(
+                            nodes = share.nodes,
+                            buckets = buckets.len(),
+                            monitors,
+                            desk = share.desk,
+                            "this node's share of the work changed"
+                        );
                         last = Some(now);
                     }
                     service.refresh_others().await;

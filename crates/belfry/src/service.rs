@@ -60,13 +60,20 @@ impl Service {
                 let states = persisted
                     .into_iter()
                     .map(|(monitor, p)| {
-                        let live = LiveState { monitor: monitor.clone(), state: p.state, since: p.since, flapping: p.flapping };
+                        let live = LiveState {
+                            monitor: monitor.clone(),
+                            state: p.state,
+                            since: p.since,
+                            flapping: p.flapping,
+                        };
                         (monitor, live)
                     })
                     .collect();
                 *self.others.write().unwrap_or_else(|e| e.into_inner()) = states;
             }
-            Err(e) => tracing::debug!(error = %e, "reading the other nodes' monitor states failed; will retry"),
+            Err(e) => {
+                tracing::debug!(error = %e, "reading the other nodes' monitor states failed; will retry")
+            }
         }
     }
 
@@ -119,11 +126,13 @@ impl Runtime for Service {
         // The monitor may run on another node: every node hears the ping, its owner judges it.
         let coordination = self.coordination.clone();
         let token = token.to_owned();
-        tokio::spawn(async move {
-            if let Err(e) = coordination.announce(&Change::Ping { token, down }).await {
-                tracing::warn!(error = %e, "could not pass a heartbeat ping to the other nodes");
-            }
-        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = coordination.announce(&Change::Ping { token, down }).await {
+                    tracing::warn!(error = %e, "could not pass a heartbeat ping to the other nodes");
+                }
+            });
+        }
         Ok(monitor)
     }
 

@@ -4,6 +4,13 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+/// Buckets of monitors this node runs (see `crate::nodes`).
+pub const NODE_BUCKETS: &str = "belfry_node_buckets";
+/// 1 while this node runs the desk (incident automation, alert dispatch, store upkeep).
+pub const NODE_DESK: &str = "belfry_node_desk";
+/// Live nodes sharing the store, as this node last saw them.
+pub const NODES: &str = "belfry_nodes";
+
 /// The process-wide Prometheus handle. The `metrics` facade has one global recorder, so
 /// several applications in one process (tests) share it; their series are told apart by labels.
 pub fn prometheus() -> &'static PrometheusHandle {

@@ -11,11 +11,35 @@ use belfry_core::{MonitorId, StoreError};
 use belfry_probe::Engine;
 use jiff::{SignedDuration, Timestamp};
 
-/// Applies the windows in force at `now`.
+/// Applies the windows in force at `now`: to the engine, and to the timelines (the desk's part).
 pub async fn apply(storage: &dyn Storage, engine: &Engine, now: Timestamp) -> Result<(), StoreError> {
-    let since = now.checked_sub(SignedDuration::from_hours(24)).unwrap_or(now);
-    let windows = storage.maintenances(since).await?;
+    let windows = current(storage, now).await?;
     record_boundaries(storage, &windows, now).await?;
+    put_in_force(engine, &windows, now);
+    Ok(())
+}
+
+/// Applies the windows in force at `now` to the engine only: every node does this for its
+/// monitors, while one node (the desk) writes the timelines.
+pub async fn apply_to_engine(
+    storage: &dyn Storage,
+    engine: &Engine,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let windows = current(storage, now).await?;
+    put_in_force(engine, &windows, now);
+    Ok(())
+}
+
+async fn current(
+    storage: &dyn Storage,
+    now: Timestamp,
+) -> Result<Vec<belfry_core::maintenance::Maintenance>, StoreError> {
+    let since = now.checked_sub(SignedDuration::from_hours(24)).unwrap_or(now);
+    storage.maintenances(since).await
+}
+
+fn put_in_force(engine: &Engine, windows: &[belfry_core::maintenance::Maintenance], now: Timestamp) {
     let components: HashSet<&MonitorId> = windows
         .iter()
         .filter(|m| !m.count_downtime && m.is_active(now))
@@ -29,7 +53,6 @@ pub async fn apply(storage: &dyn Storage, engine: &Engine, now: Timestamp) -> Re
         .map(|m| m.id.clone())
         .collect();
     engine.set_maintenance(&monitors);
-    Ok(())
 }
 
 /// Where the timeline step has looked up to (epoch ms).

@@ -359,7 +359,11 @@ impl Engine {
         let owned = inner.owned.clone();
         let mut jobs = vec![];
         for slot in inner.slots.values_mut() {
-            if slot.spec.paused || slot.running || slot.next_due > now || !ownership::owns(&owned, &slot.spec.id) {
+            if slot.spec.paused
+                || slot.running
+                || slot.next_due > now
+                || !ownership::owns(&owned, &slot.spec.id)
+            {
                 continue;
             }
             let due = slot.next_due;

@@ -16,7 +16,10 @@ pub(super) fn owns(owned: &Option<Arc<HashSet<MonitorId>>>, id: &MonitorId) -> b
 }
 
 /// The transitions of owned monitors: another node writes those of its own.
-pub(super) fn only_owned(owned: &Option<Arc<HashSet<MonitorId>>>, mut forced: Vec<Transition>) -> Vec<Transition> {
+pub(super) fn only_owned(
+    owned: &Option<Arc<HashSet<MonitorId>>>,
+    mut forced: Vec<Transition>,
+) -> Vec<Transition> {
     forced.retain(|t| owns(owned, &t.monitor));
     forced
 }

@@ -85,11 +85,19 @@ impl PgCoordination {
         if s.conn.is_none() {
             let mut conn = self.options.connect().await.map_err(db)?;
             sqlx::query(KEEPALIVES).execute(&mut conn).await.map_err(db)?;
-            sqlx::query("SELECT pg_advisory_lock_shared($1, 0)").bind(MEMBERS).execute(&mut conn).await.map_err(db)?;
+            sqlx::query("SELECT pg_advisory_lock_shared($1, 0)")
+                .bind(MEMBERS)
+                .execute(&mut conn)
+                .await
+                .map_err(db)?;
             let lost: Vec<i32> = s.lost.iter().map(|b| *b as i32).collect();
             let back = try_lock(&mut conn, &lost).await?;
             if back.len() < lost.len() {
-                tracing::info!(kept = back.len(), gone = lost.len() - back.len(), "coordination connection back; buckets taken over meanwhile are left to their new node");
+                tracing::info!(
+                    kept = back.len(),
+                    gone = lost.len() - back.len(),
+                    "coordination connection back; buckets taken over meanwhile are left to their new node"
+                );
             }
             s.held = back;
             s.lost.clear();
@@ -106,8 +114,11 @@ impl PgCoordination {
         let mut members = BTreeSet::new();
         let mut taken = BTreeSet::new();
         for row in rows {
-            let (ns, key, pid): (i64, i64, i32) =
-                (row.try_get("ns").map_err(db)?, row.try_get("key").map_err(db)?, row.try_get("pid").map_err(db)?);
+            let (ns, key, pid): (i64, i64, i32) = (
+                row.try_get("ns").map_err(db)?,
+                row.try_get("key").map_err(db)?,
+                row.try_get("pid").map_err(db)?,
+            );
             if ns == i64::from(MEMBERS) {
                 members.insert(pid);
             } else if ns == i64::from(BUCKET_LOCKS) {
@@ -137,7 +148,12 @@ impl PgCoordination {
         }
         if !plan.release.is_empty() {
             let give: Vec<i32> = plan.release.iter().map(|b| *b as i32).collect();
-            sqlx::query(UNLOCK_BUCKETS).bind(&give).bind(BUCKET_LOCKS).execute(&mut *conn).await.map_err(db)?;
+            sqlx::query(UNLOCK_BUCKETS)
+                .bind(&give)
+                .bind(BUCKET_LOCKS)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
             for b in &plan.release {
                 s.held.remove(b);
             }

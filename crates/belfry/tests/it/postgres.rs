@@ -14,7 +14,7 @@ use belfry_probe::{Checkers, Engine, EngineConfig};
 use crate::support::{FakeClock, Server, Target, eventually, get_json, write};
 
 /// A database of its own, dropped with this.
-struct TestDb {
+pub struct TestDb {
     admin: String,
     name: String,
 }
@@ -32,7 +32,7 @@ fn psql(url: &str, sql: &str) -> Result<String, String> {
 }
 
 impl TestDb {
-    fn create(tag: &str) -> Self {
+    pub fn create(tag: &str) -> Self {
         let candidates = match std::env::var("BELFRY_TEST_POSTGRES_URL") {
             Ok(url) => vec![url],
             Err(_) => ["postgres", "root"].map(|u| format!("postgres://{u}@127.0.0.1:5432/test")).to_vec(),
@@ -56,7 +56,7 @@ impl TestDb {
         )
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let (base, _) = self.admin.rsplit_once('/').unwrap();
         format!("{base}/{}", self.name)
     }

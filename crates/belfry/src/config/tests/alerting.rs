@@ -319,7 +319,7 @@ alerts:
             "belfry.yaml:21:17: alerts[0].monitors[0]: unknown monitor `api-htp`; did you mean `api-http`?",
             "belfry.yaml:21:26: alerts[0].monitors[1]: pattern `db-*` matches no monitor",
             "belfry.yaml:21:73: alerts[0].events[2]: unknown event kind `incident_update`; did you mean `incident_updated`?",
-            "belfry.yaml:21:90: alerts[0].events[3]: unknown event kind `cert_expired`; expected one of `down`, `up`, `degraded`, `certificate_expiring`, `heartbeat_missed`, `incident_created`, `incident_updated`, `incident_resolved`, `maintenance_scheduled`, `maintenance_started`, or a pattern like `incident_*`",
+            "belfry.yaml:21:90: alerts[0].events[3]: unknown event kind `cert_expired`; expected one of `down`, `up`, `degraded`, `certificate_expiring`, `heartbeat_missed`, `incident_created`, `incident_updated`, `incident_resolved`, `maintenance_scheduled`, `maintenance_started`, `probe_missing`, or a pattern like `incident_*`",
             "belfry.yaml:21:104: alerts[0].events[4]: pattern `deploy_*` matches no event kind",
             "belfry.yaml:21:129: alerts[0].escalation: unknown escalation `defualt`; did you mean `default`?",
             "belfry.yaml:22:19: alerts[1].components[0]: unknown component `apj`; did you mean `api`?",

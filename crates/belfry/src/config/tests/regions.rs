@@ -31,7 +31,7 @@ fn region_mistakes_are_positioned() {
 ";
     let errs = errors(text);
     let expect = [
-        "belfry.yaml:2:67: monitors[0].quorum: quorum 3 is more than the 2 regions listed in `regions`",
+        "belfry.yaml:2:69: monitors[0].quorum: quorum 3 is more than the 2 regions listed in `regions`",
         "monitors[1].regions[1]: invalid region: \"EU\" may only contain a-z, 0-9, '-' and '_'",
         "monitors[1].regions[2]: region `eu` is listed twice",
         "monitors[2].quorum: `quorum` needs `regions`",
