@@ -61,7 +61,8 @@ pub(crate) async fn assignments(
     hub.seen(&region, poll);
     let assignments = Assignments::of(&state.runtime.catalog(), &region);
     let etag = format!("\"{}\"", assignments.version);
-    let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let etag_value =
+        HeaderValue::from_str(&etag).map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -81,7 +82,8 @@ pub(crate) async fn results(
     let poll = poll(batch.poll_interval_ms).map_err(ApiError::InvalidInput)?;
     let hub = state.runtime.probes();
     hub.seen(&batch.region, poll);
-    let accepted = hub.ingest(&batch.region, batch.results).map_err(|e| ApiError::InvalidInput(e.to_string()))?;
+    let accepted =
+        hub.ingest(&batch.region, batch.results).map_err(|e| ApiError::InvalidInput(e.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted })))
 }
 

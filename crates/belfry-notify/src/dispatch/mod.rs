@@ -147,9 +147,11 @@ impl Dispatcher {
         for t in &pending {
             let Some(spec) = catalog.monitor(t.monitor.as_str()) else { continue };
             let Some(event) = Event::from_transition(t, spec) else { continue };
-            if !event.kind.is_problem() {
-                self.resolve_subject(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now);
-            }
+            let told = if event.kind.is_problem() {
+                HashSet::new()
+            } else {
+                self.resolve_subject(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now)
+            };
             // One host outage must not page thirty times: a child of a down parent is grouped
             // under the parent's alert.
             let down_parent = spec
@@ -160,7 +162,13 @@ impl Dispatcher {
                 self.note_grouped(spec.id.as_str(), parent.as_str(), &event).await?;
                 continue;
             }
+            let before = deliveries.len();
             self.open_alerts(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now);
+            // A channel just told "resolved" does not also get the rule's own `up` notice.
+            if !told.is_empty() {
+                let fresh = deliveries.split_off(before);
+                deliveries.extend(fresh.into_iter().filter(|d| !told.contains(&d.channel)));
+            }
         }
         let opened: Vec<Alert> = alerts
             .iter()
@@ -254,7 +262,7 @@ impl Dispatcher {
     }
 
     /// A recovery resolves the problem alerts of its subject and tells the channels that were
-    /// paged (so PagerDuty and Opsgenie close their incident).
+    /// paged (so PagerDuty and Opsgenie close their incident); returns those channels.
     fn resolve_subject(
         &self,
         catalog: &Catalog,
@@ -263,7 +271,8 @@ impl Dispatcher {
         touched: &mut HashSet<String>,
         deliveries: &mut Vec<Delivery>,
         now: Timestamp,
-    ) {
+    ) -> HashSet<String> {
+        let mut told = HashSet::new();
         let subject = event.subject();
         for (alert, _) in alerts.iter_mut().filter(|(a, _)| a.subject == subject && a.event.kind.is_problem())
         {
@@ -279,8 +288,10 @@ impl Dispatcher {
                 let key = format!("{}:resolved:{channel}", alert.id);
                 let message = message::build(alert, catalog, key, true, &links);
                 deliveries.push(message::delivery(alert, &channel, message, now));
+                told.insert(channel);
             }
         }
+        told
     }
 
     /// Active alerts whose next step is due; held while their monitor is in maintenance.

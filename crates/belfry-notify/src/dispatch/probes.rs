@@ -21,7 +21,9 @@ fn event(status: &ProbeStatus) -> Event {
     let since = status.last_seen.unwrap_or(status.expected_since);
     let reason = match status.last_seen {
         Some(at) => format!("no report since {at}; the monitors it runs keep their state"),
-        None => format!("no report since the server started ({since}); the monitors it runs keep their state"),
+        None => {
+            format!("no report since the server started ({since}); the monitors it runs keep their state")
+        }
     };
     Event {
         kind: EventKind::ProbeMissing,
@@ -50,7 +52,8 @@ impl Dispatcher {
             return Ok(());
         }
         let wanted = catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::ProbeMissing));
-        let back: HashSet<String> = statuses.iter().filter(|s| !s.missing).map(|s| subject(&s.region)).collect();
+        let back: HashSet<String> =
+            statuses.iter().filter(|s| !s.missing).map(|s| subject(&s.region)).collect();
         let mut opened = vec![];
         let mut changed = vec![];
         let mut deliveries: Vec<Delivery> = vec![];

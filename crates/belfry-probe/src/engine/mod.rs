@@ -450,7 +450,8 @@ impl Engine {
         for result in results {
             if let Some(slot) = inner.slots.get_mut(&result.monitor) {
                 // A remote probe's result says nothing about the engine's own check in flight.
-                if !matches!(slot.spec.check, CheckSpec::Heartbeat(_)) && result.region == self.config.region {
+                let own = result.region == self.config.region;
+                if own && !matches!(slot.spec.check, CheckSpec::Heartbeat(_)) {
                     slot.running = false;
                 }
                 if let Some(t) = slot.observe(&result, now) {

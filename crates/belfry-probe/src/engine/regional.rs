@@ -79,7 +79,13 @@ pub(super) fn observe(slot: &mut Slot, result: &CheckResult, now: Timestamp) -> 
             .find(|r| !r.ok)
             .map(|r| format!(": {}", failure_reason(r)))
             .unwrap_or_default();
-        format!("down in {} of {} regions ({}; quorum {}){why}", down.len(), set.names.len(), down.join(", "), set.quorum)
+        format!(
+            "down in {} of {} regions ({}; quorum {}){why}",
+            down.len(),
+            set.names.len(),
+            down.join(", "),
+            set.quorum
+        )
     });
     let at = result.at.max(slot.policy.since);
     slot.policy.decide(&spec.id, to, at, reason, &slot.recent)
@@ -98,7 +104,9 @@ pub(super) fn views(slot: &Slot, now: Timestamp) -> Vec<RegionView> {
                 stale: !fresh(r, stale, now),
                 last_result: r.last.clone(),
             },
-            None => RegionView { region: name.clone(), state: MonitorState::Up, stale: true, last_result: None },
+            None => {
+                RegionView { region: name.clone(), state: MonitorState::Up, stale: true, last_result: None }
+            }
         })
         .collect()
 }

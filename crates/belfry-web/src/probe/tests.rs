@@ -31,7 +31,8 @@ async fn a_region_gets_its_monitors_with_an_etag_and_a_304_when_unchanged() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let body = reply.json();
     assert_eq!(body["region"], "eu");
-    let ids: Vec<&str> = body["monitors"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        body["monitors"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["api-http"]);
     assert_eq!(body["monitors"][0]["check"]["url"], "http://10.0.0.1/health");
     let etag = reply.header(header::ETAG).unwrap().to_owned();
@@ -71,7 +72,8 @@ async fn results_of_the_batch_region_are_taken_and_others_are_422() {
         let world = &world;
         async move { world.send_json(Method::POST, "/api/v1/probe/results", Scope::Probe, &body).await }
     };
-    let reply = post(json!({"region": "eu", "poll_interval_ms": 2000, "results": [result("api-http", "eu")]})).await;
+    let reply =
+        post(json!({"region": "eu", "poll_interval_ms": 2000, "results": [result("api-http", "eu")]})).await;
     assert_eq!(reply.status, 202, "{}", reply.text());
     assert_eq!(reply.json(), json!({"accepted": 1}));
     assert_eq!(world.runtime.probes.ingested.lock().unwrap().len(), 1);
@@ -100,7 +102,12 @@ async fn the_monitor_api_shows_each_region_of_a_regional_monitor() {
     world.runtime.probes.regions.lock().unwrap().insert(
         id("api-http"),
         vec![
-            RegionView { region: "eu".into(), state: MonitorState::Down, stale: false, last_result: Some(last) },
+            RegionView {
+                region: "eu".into(),
+                state: MonitorState::Down,
+                stale: false,
+                last_result: Some(last),
+            },
             RegionView { region: "us".into(), state: MonitorState::Up, stale: true, last_result: None },
         ],
     );
@@ -109,7 +116,10 @@ async fn the_monitor_api_shows_each_region_of_a_regional_monitor() {
     assert_eq!(body["regions"][0]["region"], "eu");
     assert_eq!(body["regions"][0]["state"], "down");
     assert_eq!(body["regions"][0]["last_result"]["error"], "connection refused");
-    assert_eq!(body["regions"][1], json!({"region": "us", "state": "up", "stale": true, "last_result": null}));
+    assert_eq!(
+        body["regions"][1],
+        json!({"region": "us", "state": "up", "stale": true, "last_result": null})
+    );
     let plain = world.get_as("/api/v1/monitors/web-http", Scope::Read).await.json();
     assert!(plain.get("regions").is_none() && plain.get("quorum").is_none());
 }

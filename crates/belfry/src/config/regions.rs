@@ -8,7 +8,11 @@ use super::check::{Ctx, Fields};
 
 /// `Some(None)`: no `regions` (the server checks the monitor itself); `None`: an error was
 /// reported.
-pub(super) fn regions(ctx: &mut Ctx<'_>, f: &Fields<'_>, kind: Option<CheckKind>) -> Option<Option<RegionSet>> {
+pub(super) fn regions(
+    ctx: &mut Ctx<'_>,
+    f: &Fields<'_>,
+    kind: Option<CheckKind>,
+) -> Option<Option<RegionSet>> {
     let Some(node) = f.value("regions") else {
         if let Some(q) = f.value("quorum") {
             ctx.error(q, &f.path_of("quorum"), "`quorum` needs `regions`: the regions that must agree");
@@ -20,7 +24,11 @@ pub(super) fn regions(ctx: &mut Ctx<'_>, f: &Fields<'_>, kind: Option<CheckKind>
     let items = ctx.seq(node, &path)?;
     let before = ctx.errors.len();
     if kind == Some(CheckKind::Heartbeat) {
-        ctx.error(node, &path, "a heartbeat monitor is pushed to the server; it cannot be checked from regions");
+        ctx.error(
+            node,
+            &path,
+            "a heartbeat monitor is pushed to the server; it cannot be checked from regions",
+        );
     }
     if items.is_empty() {
         ctx.error(node, &path, "list at least one region (`local` is the server itself)");
@@ -48,7 +56,11 @@ pub(super) fn regions(ctx: &mut Ctx<'_>, f: &Fields<'_>, kind: Option<CheckKind>
             let n = ctx.int(q, &q_path, 1..=MAX_REGIONS as u64)? as usize;
             if n > names.len() && ctx.errors.len() == before {
                 let listed = names.len();
-                ctx.error(q, &q_path, format!("quorum {n} is more than the {listed} regions listed in `regions`"));
+                ctx.error(
+                    q,
+                    &q_path,
+                    format!("quorum {n} is more than the {listed} regions listed in `regions`"),
+                );
             }
             n
         }

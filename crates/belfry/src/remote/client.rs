@@ -67,15 +67,18 @@ impl ServerClient {
         if !status.is_success() {
             return Err(refusal(status, response.text().await.unwrap_or_default()));
         }
-        let assignments: Assignments =
-            response.json().await.map_err(|e| ClientError::Unavailable(format!("unreadable assignments: {e}")))?;
+        let assignments: Assignments = response
+            .json()
+            .await
+            .map_err(|e| ClientError::Unavailable(format!("unreadable assignments: {e}")))?;
         Ok(Fetched::Changed(assignments))
     }
 
     /// `POST /api/v1/probe/results`; on failure the results come back with the reason.
     pub async fn push(&self, results: Vec<CheckResult>) -> Result<(), (ClientError, Vec<CheckResult>)> {
         let url = format!("{}/api/v1/probe/results", self.base);
-        let batch = ResultBatch { region: self.region.clone(), poll_interval_ms: Some(self.poll_ms()), results };
+        let batch =
+            ResultBatch { region: self.region.clone(), poll_interval_ms: Some(self.poll_ms()), results };
         let outcome = self.http.post(url).bearer_auth(&self.token).json(&batch).send().await;
         let response = match outcome {
             Ok(r) => r,
@@ -107,7 +110,9 @@ fn refusal(status: StatusCode, body: String) -> ClientError {
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
         .unwrap_or(body);
-    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
+    if status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
     {
         ClientError::Unavailable(format!("HTTP {status}: {message}"))
     } else {

@@ -97,11 +97,16 @@ mod tests {
 
     #[test]
     fn overrides_parse_and_replace_hosts() {
-        assert_eq!(parse_override("Api.Test=127.0.0.2"), Ok(("api.test".into(), "127.0.0.2".parse().unwrap())));
+        assert_eq!(
+            parse_override("Api.Test=127.0.0.2"),
+            Ok(("api.test".into(), "127.0.0.2".parse().unwrap()))
+        );
         assert!(parse_override("api.test").is_err() && parse_override("api.test=nope").is_err());
         let overrides: Overrides = [parse_override("api.test=127.0.0.2").unwrap()].into_iter().collect();
 
-        let CheckSpec::Http(h) = apply(&http("http://API.test:8080/health?x=1"), &overrides) else { panic!() };
+        let CheckSpec::Http(h) = apply(&http("http://API.test:8080/health?x=1"), &overrides) else {
+            panic!()
+        };
         assert_eq!(h.url, "http://127.0.0.2:8080/health?x=1");
         assert_eq!(h.headers, [("Host".to_owned(), "api.test:8080".to_owned())]);
         let CheckSpec::Http(h) = apply(&http("https://api.test/"), &overrides) else { panic!() };

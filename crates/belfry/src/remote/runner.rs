@@ -68,8 +68,13 @@ pub async fn run(options: ProbeOptions, shutdown: impl Future<Output = ()>) -> a
         bail!("--server: expected an http:// or https:// URL, got {:?}", options.server);
     }
     let http = belfry_notify::HttpClient::new().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let client =
-        Arc::new(ServerClient::new(http.client().clone(), &options.server, &options.token, &options.region, options.poll));
+    let client = Arc::new(ServerClient::new(
+        http.client().clone(),
+        &options.server,
+        &options.token,
+        &options.region,
+        options.poll,
+    ));
     let monitors: Arc<Mutex<Monitors>> = Arc::default();
     let buffer = Arc::new(Mutex::new(Buffer::new(options.buffer)));
     tracing::info!(region = %options.region, server = %options.server, "probe started");
@@ -83,7 +88,8 @@ pub async fn run(options: ProbeOptions, shutdown: impl Future<Output = ()>) -> a
     loop {
         let now = Timestamp::now();
         for monitor in take_due(&monitors, now) {
-            let (checkers, limit, tx, region) = (checkers.clone(), limit.clone(), done_tx.clone(), options.region.clone());
+            let (checkers, limit, tx, region) =
+                (checkers.clone(), limit.clone(), done_tx.clone(), options.region.clone());
             tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await.ok();
                 let started = Timestamp::now();

@@ -58,11 +58,10 @@ async fn the_engine_decides_a_regional_monitor_by_quorum_and_silent_regions_have
     }
     let id = MonitorId::parse("api").unwrap();
     let views = rig.engine.regions(&id);
-    assert_eq!(views.iter().map(|v| (v.region.as_str(), v.state, v.stale)).collect::<Vec<_>>(), [
-        ("eu", MonitorState::Down, false),
-        ("us", MonitorState::Up, false),
-        ("ap", MonitorState::Up, false)
-    ]);
+    assert_eq!(
+        views.iter().map(|v| (v.region.as_str(), v.state, v.stale)).collect::<Vec<_>>(),
+        [("eu", MonitorState::Down, false), ("us", MonitorState::Up, false), ("ap", MonitorState::Up, false)]
+    );
 
     // A second region: the quorum is reached.
     assert_eq!(round(&rig, &[("eu", false), ("us", false), ("ap", true)]).await, MonitorState::Suspected);
@@ -90,7 +89,8 @@ async fn the_engine_decides_a_regional_monitor_by_quorum_and_silent_regions_have
 
 #[tokio::test]
 async fn a_probe_is_missing_after_three_silent_polls() {
-    let rig = rig("monitors:\n  - {id: api, kind: tcp, host: 127.0.0.1, port: 1, regions: [local, eu]}\n").await;
+    let rig =
+        rig("monitors:\n  - {id: api, kind: tcp, host: 127.0.0.1, port: 1, regions: [local, eu]}\n").await;
     let statuses = rig.engine.probes();
     assert_eq!(statuses.len(), 1, "`local` is the server, not a probe");
     assert!(!statuses[0].missing && statuses[0].last_seen.is_none());
@@ -245,7 +245,9 @@ alerts:
 
     let all_fresh = |body: &Value| {
         body["regions"].as_array().is_some_and(|r| {
-            r.len() == 3 && r.iter().all(|r| r["stale"] == false && r["state"] == "up" && r["last_result"]["ok"] == true)
+            r.len() == 3
+                && r.iter()
+                    .all(|r| r["stale"] == false && r["state"] == "up" && r["last_result"]["ok"] == true)
         })
     };
     eventually("three regions reporting up", limit, || async {
@@ -265,15 +267,22 @@ alerts:
     assert!(error.contains("connection refused"), "{error}");
     for _ in 0..30 {
         let body = monitor(&server, &read).await;
-        assert_ne!(body["state"], "down", "one region of three is not an outage: {body}\n{}", logs(dir.path(), &server));
+        assert_ne!(
+            body["state"],
+            "down",
+            "one region of three is not an outage: {body}\n{}",
+            logs(dir.path(), &server)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(down_transitions(&server, &read).await, 0);
 
     // Two regions: an outage, with the regions named.
     us_target.cut().await;
-    eventually("down by quorum", limit, || async { (monitor(&server, &read).await["state"] == "down").then_some(()) })
-        .await;
+    eventually("down by quorum", limit, || async {
+        (monitor(&server, &read).await["state"] == "down").then_some(())
+    })
+    .await;
     let (_, body) = get_json(&server.url("/api/v1/monitors/api/transitions?limit=1"), Some(&read)).await;
     let reason = body["transitions"][0]["reason"].as_str().unwrap_or_default().to_owned();
     assert!(reason.starts_with("down in 2 of 3 regions (eu, us; quorum 2)"), "{reason}");
@@ -282,7 +291,10 @@ alerts:
     // Both come back: up again.
     eu_target.restore().await;
     us_target.restore().await;
-    eventually("up again", limit, || async { (monitor(&server, &read).await["state"] == "up").then_some(()) }).await;
+    eventually("up again", limit, || async {
+        (monitor(&server, &read).await["state"] == "up").then_some(())
+    })
+    .await;
 
     // A probe stops reporting: a probe_missing alert, and no outage of its monitors.
     ap.kill();
@@ -293,7 +305,8 @@ alerts:
     assert!(alert.to_string().contains("region ap"), "{alert}");
     let (status, probes) = get_json(&server.url("/api/v1/probes"), Some(&read)).await;
     assert_eq!(status, 200);
-    let ap_status = probes["probes"].as_array().unwrap().iter().find(|p| p["region"] == "ap").unwrap().clone();
+    let ap_status =
+        probes["probes"].as_array().unwrap().iter().find(|p| p["region"] == "ap").unwrap().clone();
     assert_eq!(ap_status["missing"], true, "{probes}");
     eventually("ap stale", limit, || async {
         let body = monitor(&server, &read).await;
@@ -366,7 +379,9 @@ async fn a_probe_buffers_results_while_the_server_is_unreachable_and_delivers_th
     };
     let since = down_from.to_string();
     let count = eventually("the results checked while the server was down", limit, || async {
-        let (_, body) = get_json(&url(&format!("/api/v1/monitors/api/results?since={since}&limit=100")), Some(&read)).await;
+        let (_, body) =
+            get_json(&url(&format!("/api/v1/monitors/api/results?since={since}&limit=100")), Some(&read))
+                .await;
         let n = during(&body);
         (n >= 3).then_some(n)
     })
