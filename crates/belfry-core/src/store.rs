@@ -287,6 +287,9 @@ pub trait SubscriberStore: Send + Sync {
         &self,
         components: &[MonitorId],
     ) -> Result<Vec<crate::subscriber::Subscriber>, StoreError>;
+
+    /// Every subscriber, confirmed or not, oldest first (the console's list).
+    async fn all_subscribers(&self) -> Result<Vec<crate::subscriber::Subscriber>, StoreError>;
 }
 
 /// Console users, their sessions, the audit log and the vault of sealed secrets (see

@@ -18,3 +18,6 @@ pub(crate) const DELETE_SUBSCRIBER: &str = "DELETE FROM subscribers WHERE id = $
 /// Oldest first; equal times by id.
 pub(crate) const CONFIRMED_SUBSCRIBERS: &str =
     "SELECT doc FROM subscribers WHERE confirmed_at IS NOT NULL ORDER BY created_at, id";
+
+/// Oldest first; equal times by id.
+pub(crate) const ALL_SUBSCRIBERS: &str = "SELECT doc FROM subscribers ORDER BY created_at, id";

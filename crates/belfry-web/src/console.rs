@@ -22,7 +22,8 @@ pub(crate) use pages::{
     resume_monitor, run_monitor,
 };
 pub(crate) use users::{
-    account, audit_log, create_token, create_user, delete_token, delete_user, totp_confirm, totp_start, users,
+    account, audit_log, create_token, create_user, delete_subscriber, delete_token, delete_user, subscribers,
+    totp_confirm, totp_start, users,
 };
 
 use crate::auth::Actor;

@@ -79,4 +79,10 @@ impl SubscriberStore for PgStore {
             self.settle(sqlx::query_as(sql::CONFIRMED_SUBSCRIBERS).fetch_all(&self.pool).await.map_err(db))?;
         codec::interested(rows, components)
     }
+
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        let rows: Vec<(String,)> =
+            self.settle(sqlx::query_as(sql::ALL_SUBSCRIBERS).fetch_all(&self.pool).await.map_err(db))?;
+        rows.into_iter().map(codec::decode).collect()
+    }
 }

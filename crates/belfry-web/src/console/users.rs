@@ -353,3 +353,70 @@ fn vault_error(e: belfry_core::vault::VaultAccessError) -> ApiError {
         }
     }
 }
+
+struct SubscriberRow {
+    id: String,
+    address: String,
+    components: String,
+    confirmed: String,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/subscribers.html")]
+struct SubscribersTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    confirmed: usize,
+    pending: usize,
+    subscribers: Vec<SubscriberRow>,
+}
+
+/// `GET /admin/subscribers` (admin: the addresses are personal data).
+pub(crate) async fn subscribers(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    let all = state.subscribers.all_subscribers().await?;
+    let confirmed = all.iter().filter(|s| s.is_confirmed()).count();
+    let subscribers = all
+        .iter()
+        .map(|s| SubscriberRow {
+            id: s.id.clone(),
+            address: s.kind.key(),
+            components: if s.components.is_empty() {
+                "all".to_owned()
+            } else {
+                s.components.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            },
+            confirmed: s.confirmed_at.map(when).unwrap_or_else(|| "no".to_owned()),
+            since: when(s.created_at),
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &SubscribersTpl {
+            title: "Subscribers".to_owned(),
+            nav: Nav::of(&actor),
+            errors: vec![],
+            csrf: actor.csrf().to_owned(),
+            confirmed,
+            pending: all.len() - confirmed,
+            subscribers,
+        },
+    ))
+}
+
+/// `POST /admin/subscribers/{id}/delete`
+pub(crate) async fn delete_subscriber(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let Some(subscriber) = state.subscribers.subscriber(&id).await? else {
+        return Err(ApiError::NotFound(format!("no subscriber {id:?}")));
+    };
+    state.subscribers.delete_subscriber(&id).await?;
+    let before = json!({"address": subscriber.kind.key()});
+    audit(&state, &actor.label, "subscriber.delete", &format!("subscriber:{id}"), Some(before), None).await;
+    Ok(Redirect::to("/admin/subscribers").into_response())
+}

@@ -53,4 +53,9 @@ impl SubscriberStore for FakeStore {
         let subs = self.subscribers.lock().unwrap();
         Ok(subs.iter().filter(|s| s.is_confirmed() && s.wants(components)).cloned().collect())
     }
+
+    async fn all_subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        self.check()?;
+        Ok(self.subscribers.lock().unwrap().clone())
+    }
 }

@@ -31,6 +31,9 @@ fn concrete(path: &str) -> String {
         "api-http"
     };
     let component = if path.ends_with("/uptime.svg") { "api" } else { "api.svg" };
+    if path == "/admin/subscribers/{id}/delete" {
+        return path.replace("{id}", FIXTURE_SUBSCRIBER);
+    }
     if path == "/admin/tokens/{id}/delete" {
         return path.replace("{id}", "tok-read");
     }
@@ -389,6 +392,8 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/users/{id}/delete",
         "POST /admin/tokens",
         "POST /admin/tokens/{id}/delete",
+        "GET /admin/subscribers",
+        "POST /admin/subscribers/{id}/delete",
         "GET /admin/audit",
         "GET /admin/account",
         "POST /admin/account/totp",

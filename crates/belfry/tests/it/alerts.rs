@@ -433,7 +433,10 @@ alerts:
     assert_eq!(rig.step("db-primary", Duration::from_secs(10)).await, MonitorState::Up);
     dispatch.drain_once(rig.clock.now()).await.unwrap();
     // The recovery comes once: the down alert's resolution, not also the rule's own `up` notice.
-    assert_eq!(seen(&db_pager), [("down".to_owned(), "db-primary".to_owned()), ("up".into(), "db-primary".into())]);
+    assert_eq!(
+        seen(&db_pager),
+        [("down".to_owned(), "db-primary".to_owned()), ("up".into(), "db-primary".into())]
+    );
     assert_eq!(seen(&everyone)[1], ("down".to_owned(), "db-primary".to_owned()));
 }
 
