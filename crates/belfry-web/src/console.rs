@@ -18,8 +18,8 @@ pub(crate) use desk::{create_maintenance, delete_maintenance, maintenances, post
 pub(crate) use login::{LoginLimits, login, login_page, logout, logout_everywhere};
 pub(crate) use pages::{
     ack_alert, alerts, channel_test, channels, create_channel, create_incident, create_monitor, dashboard,
-    delete_channel, delete_monitor, incident, incidents, monitor, new_monitor, pause_monitor, post_update,
-    resume_monitor, run_monitor,
+    delete_channel, delete_monitor, edit_monitor, incident, incidents, monitor, new_monitor, pause_monitor,
+    post_update, resume_monitor, run_monitor,
 };
 pub(crate) use users::{
     account, audit_log, create_token, create_user, delete_subscriber, delete_token, delete_user, subscribers,

@@ -138,6 +138,7 @@ static ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/admin/monitors/new", access: EDITOR_PAGE, handler: |f| on(f, console::new_monitor) },
     Route { method: Method::POST, path: "/admin/monitors", access: EDITOR_PAGE, handler: |f| on(f, console::create_monitor) },
     Route { method: Method::GET, path: "/admin/monitors/{id}", access: VIEWER_PAGE, handler: |f| on(f, console::monitor) },
+    Route { method: Method::GET, path: "/admin/monitors/{id}/edit", access: EDITOR_PAGE, handler: |f| on(f, console::edit_monitor) },
     Route { method: Method::POST, path: "/admin/monitors/{id}/run", access: EDITOR_PAGE, handler: |f| on(f, console::run_monitor) },
     Route { method: Method::POST, path: "/admin/monitors/{id}/pause", access: EDITOR_PAGE, handler: |f| on(f, console::pause_monitor) },
     Route { method: Method::POST, path: "/admin/monitors/{id}/resume", access: EDITOR_PAGE, handler: |f| on(f, console::resume_monitor) },

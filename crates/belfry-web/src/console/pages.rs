@@ -150,6 +150,8 @@ pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Re
 
 #[derive(Default)]
 struct MonitorForm {
+    /// Changing a console monitor: its YAML is in `yaml`.
+    editing: bool,
     id: String,
     name: String,
     kind: String,
@@ -186,7 +188,7 @@ fn monitor_form(
     render(
         status,
         &MonitorFormTpl {
-            title: "New monitor".to_owned(),
+            title: if form.editing { format!("Edit {}", form.id) } else { "New monitor".to_owned() },
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
@@ -265,6 +267,7 @@ pub(crate) async fn create_monitor(
 ) -> Response {
     let fields = without_csrf(fields);
     let form = MonitorForm {
+        editing: false,
         id: field(&fields, "id").to_owned(),
         name: field(&fields, "name").to_owned(),
         kind: field(&fields, "kind").to_owned(),
@@ -476,6 +479,25 @@ async fn set_paused(state: &WebState, actor: &Actor, id: &str, paused: bool) -> 
     )
     .await;
     Ok(Redirect::to(&format!("/admin/monitors/{}", super::url_encode(id))).into_response())
+}
+
+/// `GET /admin/monitors/{id}/edit` (console monitors only): the form with its entry as YAML.
+pub(crate) async fn edit_monitor(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
+    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+        let error = "only monitors made in the console can be changed here".to_owned();
+        return monitor_page(&state, &actor, &id, None, vec![error]).await;
+    };
+    let yaml = serde_json::from_str::<Value>(&object.yaml)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(object.yaml);
+    let form = MonitorForm { editing: true, id, kind: "http".to_owned(), yaml, ..MonitorForm::default() };
+    Ok(monitor_form(&state, &actor, StatusCode::OK, form, vec![]))
 }
 
 /// `POST /admin/monitors/{id}/pause`

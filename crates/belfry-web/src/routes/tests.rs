@@ -368,6 +368,7 @@ async fn the_table_holds_every_contract_route_once() {
         "GET /admin/monitors/new",
         "POST /admin/monitors",
         "GET /admin/monitors/{id}",
+        "GET /admin/monitors/{id}/edit",
         "POST /admin/monitors/{id}/run",
         "POST /admin/monitors/{id}/pause",
         "POST /admin/monitors/{id}/resume",

@@ -159,6 +159,21 @@ async fn a_user_logs_in_creates_a_monitor_and_posts_an_update_the_public_page_sh
     let (status, _, page) = exchange("GET", &server.url("/admin/monitors/console-tcp"), &session, None).await;
     assert_eq!(status, 200);
     assert!(page.contains("Made in the console"), "{page}");
+    let (status, _, edit) =
+        exchange("GET", &server.url("/admin/monitors/console-tcp/edit"), &session, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        edit.contains("&#34;console-tcp&#34;") || edit.contains("&quot;console-tcp&quot;"),
+        "its YAML: {edit}"
+    );
+    let renamed = format!(
+        "{{\"id\": \"console-tcp\", \"name\": \"Forms TCP\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": {port}, \"interval\": \"1s\", \"component\": \"api\"}}"
+    );
+    let form = format!("_csrf={csrf}&yaml={}", enc(&renamed));
+    let (status, _, page) = exchange("POST", &server.url("/admin/monitors"), &session, Some(&form)).await;
+    assert_eq!(status, 303, "{page}");
+    let (_, _, dashboard) = exchange("GET", &server.url("/admin"), &session, None).await;
+    assert!(dashboard.contains("Forms TCP"), "renamed: {dashboard}");
     let (status, _, ran) = exchange(
         "POST",
         &server.url("/admin/monitors/console-tcp/run"),
