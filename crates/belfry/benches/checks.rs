@@ -1,7 +1,8 @@
 //! Check throughput (DESIGN.md §4): N HTTP monitors against a local nginx, a fresh connection
 //! per check. Prints checks/s achieved vs configured, schedule lag p50/p99 and peak RSS.
 //!
-//! `cargo bench -p belfry --bench checks -- [--monitors 20000] [--interval 10] [--seconds 60]`
+//! `cargo bench -p belfry --bench checks -- [--monitors 20000] [--interval 10] [--seconds 60]
+//! [--store-url postgres://user@host/db]`
 //! (`scripts/bench-checks` installs nginx first). Needs `nginx` on PATH or in /usr/sbin.
 
 #[path = "../tests/it/support.rs"]
@@ -20,13 +21,22 @@ struct Args {
     interval_s: u64,
     seconds: u64,
     warmup_s: u64,
+    /// `--store-url postgres://…`: the store to write to (default: SQLite in the data dir).
+    store_url: Option<String>,
 }
 
 fn args() -> Args {
-    let mut a = Args { monitors: 20_000, interval_s: 10, seconds: 60, warmup_s: 20 };
+    let mut a = Args { monitors: 20_000, interval_s: 10, seconds: 60, warmup_s: 20, store_url: None };
     let raw: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < raw.len() {
+        if raw[i] == "--store-url"
+            && let Some(url) = raw.get(i + 1)
+        {
+            a.store_url = Some(url.clone());
+            i += 2;
+            continue;
+        }
         let value = raw.get(i + 1).and_then(|v| v.parse::<u64>().ok());
         match (raw[i].as_str(), value) {
             ("--monitors", Some(v)) => a.monitors = v as usize,
@@ -132,7 +142,10 @@ fn main() {
     let port = support::closed_port();
     let _nginx = start_nginx(dir.path(), port);
 
-    let mut yaml = String::from("storage: {retention: 1d}\nmonitors:\n");
+    let mut yaml = match &a.store_url {
+        Some(url) => format!("storage: {{retention: 1d, url: \"{url}\", max_connections: 16}}\nmonitors:\n"),
+        None => String::from("storage: {retention: 1d}\nmonitors:\n"),
+    };
     for i in 0..a.monitors {
         writeln!(
             yaml,
@@ -193,6 +206,10 @@ fn main() {
         rss_kib(pid, "VmHWM") / 1024,
         rss_kib(pid, "VmRSS") / 1024
     );
+    if let Some(url) = &a.store_url {
+        println!("store           {url}");
+        return;
+    }
     let db = dir.path().join("data").join("belfry.db");
     let db_size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
         + std::fs::metadata(db.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
