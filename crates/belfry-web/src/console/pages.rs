@@ -780,6 +780,10 @@ struct ChannelsTpl {
     can_edit: bool,
     is_admin: bool,
     channels: Vec<(String, &'static str, &'static str)>,
+    /// id, steps, rounds
+    escalations: Vec<(String, String, u32)>,
+    /// events, monitors, components, tags, policy
+    rules: Vec<(String, String, String, String, String)>,
     entry: String,
 }
 
@@ -802,6 +806,41 @@ async fn channels_page(
             (c.id.to_string(), c.kind.name(), origin)
         })
         .collect();
+    let catalog = state.runtime.catalog();
+    let escalations = catalog
+        .alerting
+        .escalations
+        .iter()
+        .map(|e| {
+            let steps = e
+                .steps
+                .iter()
+                .map(|s| format!("after {}: {}", secs(s.after), s.notify.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ");
+            (e.id.clone(), steps, e.repeat)
+        })
+        .collect();
+    let list = |items: Vec<String>| if items.is_empty() { "any".to_owned() } else { items.join(", ") };
+    let rules = catalog
+        .alerting
+        .rules
+        .iter()
+        .map(|r| {
+            let events = if r.events.is_empty() {
+                "down, up".to_owned()
+            } else {
+                r.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            (
+                events,
+                list(r.monitors.clone()),
+                list(r.components.iter().map(ToString::to_string).collect()),
+                list(r.tags.clone()),
+                r.escalation.clone(),
+            )
+        })
+        .collect();
     Ok(render(
         status,
         &ChannelsTpl {
@@ -812,6 +851,8 @@ async fn channels_page(
             can_edit: can_edit(actor),
             is_admin: actor.role() == Some(Role::Admin),
             channels,
+            escalations,
+            rules,
             entry,
         },
     ))
