@@ -120,4 +120,10 @@ pub trait Runtime: Send + Sync {
 
     /// Remote probes: their assignments' results in, their status and per-region views out.
     fn probes(&self) -> Arc<dyn crate::probe::ProbeHub>;
+
+    /// Transitions the engine decided but could not write yet (the store is unavailable), oldest
+    /// first: the alert dispatcher pages from these directly while the store is away.
+    async fn unwritten_transitions(&self) -> Vec<crate::policy::Transition> {
+        vec![]
+    }
 }

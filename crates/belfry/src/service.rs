@@ -200,6 +200,10 @@ impl Runtime for Service {
         telemetry::prometheus().render()
     }
 
+    async fn unwritten_transitions(&self) -> Vec<belfry_core::Transition> {
+        self.engine.unwritten_transitions().await
+    }
+
     // Remote probes (issue 8): the engine is their hub.
     fn probes(&self) -> Arc<dyn belfry_core::probe::ProbeHub> {
         self.engine.clone()

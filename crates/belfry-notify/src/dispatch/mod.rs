@@ -4,7 +4,10 @@
 //! Every step is durable: routing and escalation write alerts, queued deliveries and the
 //! transition cursor in one transaction, so a crash repeats nothing and loses nothing.
 //! [`Dispatcher::drain_once`] is the single step; the server calls it every second.
+//! While the store is unavailable, a failed step pages from the engine's unwritten transitions
+//! directly (see [`direct`]).
 
+mod direct;
 mod incidents;
 mod message;
 mod probes;
@@ -72,6 +75,8 @@ pub struct Dispatcher {
     config: DispatcherConfig,
     /// Notifiers built for the catalog they came from (rebuilt when the config is reloaded).
     notifiers: Mutex<Option<NotifierCache>>,
+    /// What the emergency path needs and has done while the store is unavailable.
+    direct: Mutex<direct::Memory>,
 }
 
 impl Dispatcher {
@@ -81,21 +86,37 @@ impl Dispatcher {
         http: HttpClient,
         config: DispatcherConfig,
     ) -> Self {
-        Self { storage, runtime, http, config, notifiers: Mutex::new(None) }
+        Self { storage, runtime, http, config, notifiers: Mutex::new(None), direct: Mutex::default() }
     }
 
-    /// One full step at `now`.
+    /// One full step at `now`. When it fails because the store is unavailable, the transitions
+    /// the engine could not write yet are paged directly (first escalation step only).
     pub async fn drain_once(&self, now: Timestamp) -> Result<DrainReport, StoreError> {
         let catalog = self.runtime.catalog();
         let mut report = DrainReport::default();
-        self.route(&catalog, now, &mut report).await?;
-        self.escalate(&catalog, now, &mut report).await?;
-        self.certificates(&catalog, now, &mut report).await?;
-        self.probes(&catalog, now, &mut report).await?;
-        self.incident_events(&catalog, now, &mut report).await?;
-        report.queued += subscribers::announce(self.storage.as_ref(), &catalog, now).await?;
-        self.deliver(&catalog, now, &mut report).await?;
-        Ok(report)
+        match self.step(&catalog, now, &mut report).await {
+            Ok(()) => Ok(report),
+            Err(e @ (StoreError::Unavailable(_) | StoreError::PoolExhausted)) => {
+                self.send_direct(&catalog, now).await;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn step(
+        &self,
+        catalog: &Arc<Catalog>,
+        now: Timestamp,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        self.route(catalog, now, report).await?;
+        self.escalate(catalog, now, report).await?;
+        self.certificates(catalog, now, report).await?;
+        self.probes(catalog, now, report).await?;
+        self.incident_events(catalog, now, report).await?;
+        report.queued += subscribers::announce(self.storage.as_ref(), catalog, now).await?;
+        self.deliver(catalog, now, report).await
     }
 
     fn links(&self, catalog: &Catalog, alert: &Alert, now: Timestamp) -> Links {
@@ -145,31 +166,14 @@ impl Dispatcher {
         let mut deliveries = vec![];
         let states = self.runtime.states();
         for t in &pending {
-            let Some(spec) = catalog.monitor(t.monitor.as_str()) else { continue };
-            let Some(event) = Event::from_transition(t, spec) else { continue };
-            let told = if event.kind.is_problem() {
-                HashSet::new()
-            } else {
-                self.resolve_subject(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now)
-            };
-            // One host outage must not page thirty times: a child of a down parent is grouped
-            // under the parent's alert.
-            let down_parent = spec
-                .depends_on
-                .iter()
-                .find(|p| states.iter().any(|s| &s.monitor == *p && s.state == MonitorState::Down));
-            if let (Some(parent), true) = (down_parent, event.kind.is_problem()) {
-                self.note_grouped(spec.id.as_str(), parent.as_str(), &event).await?;
-                continue;
-            }
-            let before = deliveries.len();
-            self.open_alerts(catalog, &event, &mut alerts, &mut touched, &mut deliveries, now);
-            // A channel just told "resolved" does not also get the rule's own `up` notice.
-            if !told.is_empty() {
-                let fresh = deliveries.split_off(before);
-                deliveries.extend(fresh.into_iter().filter(|d| !told.contains(&d.channel)));
+            if let Some((child, parent, event)) =
+                self.decide(catalog, t, &states, &mut alerts, &mut touched, &mut deliveries, now)
+            {
+                self.note_grouped(&child, &parent, &event).await?;
             }
         }
+        // Channels already paged directly while the store was away are not paged again.
+        let direct = self.sent_directly(&mut deliveries, now);
         let opened: Vec<Alert> = alerts
             .iter()
             .filter(|(a, new)| *new && touched.contains(&a.id))
@@ -184,7 +188,47 @@ impl Dispatcher {
         report.queued += deliveries.len();
         let position = TransitionCursor::of(last).encode();
         self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
+        self.forget_direct(&direct);
         self.record_on_incidents(&deliveries).await
+    }
+
+    /// Routes one transition: resolutions and new alerts into `deliveries`. Returns the child,
+    /// its parent and the event when the outage is grouped under a down parent instead.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &self,
+        catalog: &Catalog,
+        t: &belfry_core::Transition,
+        states: &[belfry_core::LiveState],
+        alerts: &mut Vec<(Alert, bool)>,
+        touched: &mut HashSet<String>,
+        deliveries: &mut Vec<Delivery>,
+        now: Timestamp,
+    ) -> Option<(String, String, Event)> {
+        let spec = catalog.monitor(t.monitor.as_str())?;
+        let event = Event::from_transition(t, spec)?;
+        let told = if event.kind.is_problem() {
+            HashSet::new()
+        } else {
+            self.resolve_subject(catalog, &event, alerts, touched, deliveries, now)
+        };
+        // One host outage must not page thirty times: a child of a down parent is grouped
+        // under the parent's alert.
+        let down_parent = spec
+            .depends_on
+            .iter()
+            .find(|p| states.iter().any(|s| &s.monitor == *p && s.state == MonitorState::Down));
+        if let (Some(parent), true) = (down_parent, event.kind.is_problem()) {
+            return Some((spec.id.to_string(), parent.to_string(), event));
+        }
+        let before = deliveries.len();
+        self.open_alerts(catalog, &event, alerts, touched, deliveries, now);
+        // A channel just told "resolved" does not also get the rule's own `up` notice.
+        if !told.is_empty() {
+            let fresh = deliveries.split_off(before);
+            deliveries.extend(fresh.into_iter().filter(|d| !told.contains(&d.channel)));
+        }
+        None
     }
 
     /// Puts "alert sent" facts on the open incident of each delivery's monitor (principle P6:
@@ -309,7 +353,9 @@ impl Dispatcher {
         };
         let mut changed = vec![];
         let mut deliveries = vec![];
-        for mut alert in self.storage.active_alerts().await? {
+        let active = self.storage.active_alerts().await?;
+        self.remember_active(&active);
+        for mut alert in active {
             if alert.next_at.is_none_or(|at| at > now) || in_maintenance(&alert) {
                 continue;
             }

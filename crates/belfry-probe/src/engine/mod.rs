@@ -204,6 +204,12 @@ impl Engine {
         self.events.subscribe()
     }
 
+    /// Transitions decided but not written yet (the store is unavailable), oldest first; the
+    /// alert dispatcher pages from these directly while it cannot read the store.
+    pub async fn unwritten_transitions(&self) -> Vec<Transition> {
+        self.unwritten.lock().await.transitions.clone()
+    }
+
     /// p99 of recent schedule lag.
     pub fn schedule_lag(&self) -> Duration {
         Duration::from_millis(self.lag.lock().unwrap_or_else(|e| e.into_inner()).quantile(0.99))

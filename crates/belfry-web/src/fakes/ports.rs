@@ -258,6 +258,11 @@ impl Runtime for FakeRuntime {
         self.catalog.lock().unwrap().clone()
     }
 
+    /// The fake engine never holds unwritten transitions.
+    async fn unwritten_transitions(&self) -> Vec<belfry_core::Transition> {
+        vec![]
+    }
+
     fn states(&self) -> Vec<LiveState> {
         self.states.lock().unwrap().clone()
     }

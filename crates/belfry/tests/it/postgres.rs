@@ -11,7 +11,14 @@ use belfry::config;
 use belfry_core::{MonitorId, MonitorState};
 use belfry_probe::{Checkers, Engine, EngineConfig};
 
-use crate::support::{FakeClock, Server, Target, eventually, get_json, write};
+use belfry::service::Service;
+use belfry::settings::ConfigSource;
+use belfry_core::Clock;
+use belfry_core::alert::DeliveryStatus;
+use belfry_core::store::Storage;
+use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
+
+use crate::support::{FakeClock, Receiver, Server, Target, eventually, get_json, test_vault, write};
 
 /// A database of its own, dropped with this.
 pub struct TestDb {
@@ -161,4 +168,147 @@ async fn readyz_reports_postgres_away_and_back_without_a_restart() {
 
     db.set_reachable(true);
     eventually("ready again", Duration::from_secs(10), ready(200)).await;
+}
+
+/// Alerting over a PostgreSQL database of its own: a monitor paging `first` at once and
+/// `backup` ten minutes on, for down and up.
+struct DirectRig {
+    db: TestDb,
+    target: Target,
+    first: Receiver,
+    backup: Receiver,
+    store: Arc<dyn Storage>,
+    clock: Arc<FakeClock>,
+    engine: Arc<Engine>,
+    dispatch: Dispatcher,
+}
+
+async fn direct_rig(tag: &str) -> DirectRig {
+    let db = TestDb::create(tag);
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let yaml = format!(
+        r#"
+page: {{title: Acme Status, public_url: "http://status.acme.test"}}
+monitors:
+  - {{id: api-http, name: Internal API, kind: http, url: "{}", interval: 10s, timeout: 2s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+  - {{id: backup-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}, {{after: 10m, notify: [backup-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up], escalation: default}}
+"#,
+        target.url("/health"),
+        first.url("/hook"),
+        backup.url("/hook")
+    );
+    let settings = config::load_str("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e:?}"));
+    let store = belfry::app::open_store(&db.url(), 2).await.unwrap();
+    let clock = FakeClock::at(1_800_000_000);
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(settings.catalog),
+        store.clone(),
+        clock.clone(),
+        Checkers::new(),
+    );
+    engine.resume().await.unwrap();
+    let runtime = Arc::new(Service::new(
+        engine.clone(),
+        store.clone(),
+        ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+        test_vault(&store),
+    ));
+    let http = belfry_notify::HttpClient::new().unwrap();
+    let dispatch =
+        Dispatcher::new(store.clone(), runtime, http, DispatcherConfig::new(b"test-ack-key".to_vec()));
+    DirectRig { db, target, first, backup, store, clock, engine, dispatch }
+}
+
+/// Issue 8: a database outage is often the incident itself, so while PostgreSQL refuses
+/// connections the dispatcher pages directly from the engine's unwritten transitions (first
+/// escalation step only); once it is back the alert is stored, the first step is not sent
+/// again, and the escalation goes on from its next step.
+#[tokio::test]
+async fn alerts_go_out_from_memory_while_postgres_is_away_and_are_not_repeated_after() {
+    let DirectRig { db, target, first, backup, store, clock, engine, dispatch } = direct_rig("direct").await;
+    let ten = Duration::from_secs(10);
+    engine.tick(clock.advance(ten)).await.unwrap();
+    dispatch.drain_once(clock.now()).await.unwrap(); // starts following transitions
+    assert_eq!(engine.states()[0].state, MonitorState::Up);
+
+    db.set_reachable(false);
+    target.set_status(503);
+    assert!(engine.tick(clock.advance(ten)).await.is_err());
+    assert_eq!(engine.states()[0].state, MonitorState::Down);
+    for _ in 0..3 {
+        let err = dispatch.drain_once(clock.now()).await.unwrap_err();
+        assert!(
+            matches!(err, belfry_core::StoreError::Unavailable(_) | belfry_core::StoreError::PoolExhausted),
+            "{err:?}"
+        );
+        clock.advance(Duration::from_secs(1));
+    }
+    let bodies = first.bodies();
+    assert_eq!(bodies.len(), 1, "one direct page while the store is away: {bodies:?}");
+    assert_eq!(bodies[0]["event"], "down");
+    assert!(bodies[0]["summary"].as_str().unwrap().contains("store is unreachable"), "{}", bodies[0]);
+    assert!(bodies[0]["ack_url"].is_null(), "no acknowledge link without the store: {}", bodies[0]);
+    assert_eq!(backup.bodies().len(), 0, "only the first step goes out directly");
+
+    db.set_reachable(true);
+    engine.tick(clock.advance(ten)).await.unwrap(); // writes the buffered transition
+    let report = dispatch.drain_once(clock.now()).await.unwrap();
+    assert_eq!(report.alerts_opened, 1, "{report:?}");
+    assert_eq!(first.bodies().len(), 1, "not paged again once the store is back");
+    let active = store.active_alerts().await.unwrap();
+    assert_eq!(active.len(), 1, "{active:?}");
+    let sent = store.deliveries(Some(DeliveryStatus::Sent), 10).await.unwrap();
+    assert!(
+        sent.iter().any(|d| d.channel == "ops-hook"),
+        "the direct page is in the outbox as sent: {sent:?}"
+    );
+    let pending = store.deliveries(Some(DeliveryStatus::Pending), 10).await.unwrap();
+    assert!(pending.is_empty(), "{pending:?}");
+
+    // The escalation goes on from its next step.
+    clock.advance(Duration::from_secs(600));
+    dispatch.drain_once(clock.now()).await.unwrap();
+    assert_eq!((first.bodies().len(), backup.bodies().len()), (1, 1));
+    assert_eq!(backup.bodies()[0]["event"], "down");
+}
+
+/// A recovery while PostgreSQL is still away goes out directly too, resolving the alert paged
+/// directly; once the store is back neither is sent again and nothing stays active or pending.
+#[tokio::test]
+async fn a_recovery_while_postgres_is_away_is_sent_once_from_memory() {
+    let DirectRig { db, target, first, backup, store, clock, engine, dispatch } = direct_rig("recover").await;
+    let ten = Duration::from_secs(10);
+    engine.tick(clock.advance(ten)).await.unwrap();
+    dispatch.drain_once(clock.now()).await.unwrap();
+
+    db.set_reachable(false);
+    target.set_status(503);
+    assert!(engine.tick(clock.advance(ten)).await.is_err());
+    assert!(dispatch.drain_once(clock.now()).await.is_err());
+    target.set_status(200);
+    assert!(engine.tick(clock.advance(ten)).await.is_err());
+    assert_eq!(engine.states()[0].state, MonitorState::Up);
+    assert!(dispatch.drain_once(clock.now()).await.is_err());
+    let events: Vec<_> = first.bodies().iter().map(|b| b["event"].clone()).collect();
+    assert_eq!(events, ["down", "up"]);
+
+    db.set_reachable(true);
+    engine.tick(clock.advance(ten)).await.unwrap();
+    dispatch.drain_once(clock.now()).await.unwrap();
+    clock.advance(Duration::from_secs(600));
+    dispatch.drain_once(clock.now()).await.unwrap();
+    assert_eq!(first.bodies().len(), 2, "{:?}", first.bodies());
+    assert_eq!(backup.bodies().len(), 0);
+    let active = store.active_alerts().await.unwrap();
+    assert!(active.iter().all(|a| !a.event.kind.is_problem()), "the down alert is resolved: {active:#?}");
+    assert!(store.deliveries(Some(DeliveryStatus::Pending), 10).await.unwrap().is_empty());
 }
