@@ -312,3 +312,68 @@ async fn a_recovery_while_postgres_is_away_is_sent_once_from_memory() {
     assert!(active.iter().all(|a| !a.event.kind.is_problem()), "the down alert is resolved: {active:#?}");
     assert!(store.deliveries(Some(DeliveryStatus::Pending), 10).await.unwrap().is_empty());
 }
+
+/// PostgreSQL at its connection limit (`too many connections`, as with a tiny
+/// `max_connections`): the engine keeps deciding, and every transition is written once a
+/// connection is free again.
+#[tokio::test]
+async fn a_database_at_its_connection_limit_loses_no_transition() {
+    let db = TestDb::create("connlimit");
+    let target = Target::start().await;
+    let yaml = format!(
+        "monitors:\n  - {{id: api-http, kind: http, url: \"{}\", interval: 10s, timeout: 2s, \
+         failure: {{threshold: 2}}, recovery: {{threshold: 1}}}}\n",
+        target.url("/health")
+    );
+    let settings = config::load_str("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e:?}"));
+    // Connection limits do not bind superusers: Belfry connects as an ordinary role owning the database.
+    let role = format!("belfry_it_limited_{}", std::process::id());
+    let _ = psql(&db.admin, &format!("DROP ROLE IF EXISTS {role}"));
+    psql(&db.admin, &format!("CREATE ROLE {role} LOGIN")).unwrap();
+    psql(&db.admin, &format!("ALTER DATABASE {} OWNER TO {role}", db.name)).unwrap();
+    let url = format!("postgres://{role}@{}", db.url().split_once('@').unwrap().1);
+    let store = belfry::app::open_store(&url, 2).await.unwrap();
+    let clock = FakeClock::at(1_800_000_000);
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(settings.catalog),
+        store.clone(),
+        clock.clone(),
+        Checkers::new(),
+    );
+    engine.resume().await.unwrap();
+    let ten = Duration::from_secs(10);
+    engine.tick(clock.advance(ten)).await.unwrap();
+
+    // No new connection is allowed and the pool's are ended: every write now meets the limit.
+    psql(&db.admin, &format!("ALTER ROLE {role} CONNECTION LIMIT 0")).unwrap();
+    let kill = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}'",
+        db.name
+    );
+    psql(&db.admin, &kill).unwrap();
+    target.set_status(503);
+    for _ in 0..3 {
+        assert!(engine.tick(clock.advance(ten)).await.is_err(), "the limit refuses the write");
+    }
+    assert_eq!(engine.states()[0].state, MonitorState::Down, "decided from memory");
+    target.set_status(200);
+    assert!(engine.tick(clock.advance(ten)).await.is_err());
+    assert_eq!(engine.states()[0].state, MonitorState::Up);
+
+    psql(&db.admin, &format!("ALTER ROLE {role} CONNECTION LIMIT -1")).unwrap();
+    let written = eventually("a connection again", Duration::from_secs(20), || async {
+        engine.tick(clock.advance(ten)).await.ok()
+    })
+    .await;
+    assert!(written.len() <= 3, "{written:?}");
+    let id = MonitorId::parse("api-http").unwrap();
+    let path: Vec<_> =
+        store.transitions(Some(&id), None, 10).await.unwrap().iter().rev().map(|t| (t.from, t.to)).collect();
+    use MonitorState::*;
+    assert_eq!(path, [(Up, Suspected), (Suspected, Down), (Down, Up)], "every transition, in order");
+    drop(store);
+    let admin = db.admin.clone();
+    drop(db);
+    let _ = psql(&admin, &format!("DROP ROLE IF EXISTS {role}"));
+}
