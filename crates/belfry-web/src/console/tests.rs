@@ -216,3 +216,24 @@ async fn a_bad_console_monitor_shows_the_validators_errors_and_changes_nothing()
     assert_eq!(config_id.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(config_id.text().contains("defined in the configuration file"));
 }
+
+#[tokio::test]
+async fn api_writes_are_audited_with_secrets_redacted_and_probe_batches_are_not() {
+    use belfry_core::auth::Scope;
+    use serde_json::json;
+    let world = World::with_fixtures();
+    let channel = json!({"id": "pager", "kind": "webhook", "url": "https://hooks.example.test/p", "secret": "whsec-hidden"});
+    let reply = world.send_json(Method::POST, "/api/v1/channels", Scope::Admin, &channel).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let log = world.store.audit_log.lock().unwrap().clone();
+    let entry = log.iter().find(|e| e.object == "POST /api/v1/channels").expect("the write is audited");
+    assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("token:tok-admin", "api.write"));
+    let after = entry.after.as_ref().unwrap().to_string();
+    assert!(after.contains("pager") && !after.contains("whsec-hidden"), "{after}");
+
+    let batch = json!({"region": "eu", "results": []});
+    let reply = world.send_json(Method::POST, "/api/v1/probe/results", Scope::Probe, &batch).await;
+    assert!(reply.status.is_success(), "{}", reply.text());
+    let log = world.store.audit_log.lock().unwrap().clone();
+    assert!(log.iter().all(|e| !e.object.contains("/probe/")), "{log:?}");
+}
