@@ -358,6 +358,9 @@ struct MonitorTpl {
     paused: bool,
     run: Option<RunView>,
     results: Vec<ResultRow>,
+    /// region, state, silent, last result
+    regions: Vec<(String, String, bool, String)>,
+    quorum: u32,
 }
 
 async fn monitor_page(
@@ -385,6 +388,29 @@ async fn monitor_page(
         })
         .collect();
     let console = console_ids(state, Section::Monitors).await?.contains(id);
+    let regions = match &spec.regions {
+        Some(_) => state
+            .runtime
+            .probes()
+            .regions(&spec.id)
+            .into_iter()
+            .map(|v| {
+                let last = v.last_result.as_ref().map_or_else(
+                    || "none yet".to_owned(),
+                    |r| {
+                        format!(
+                            "{} · {}",
+                            when(r.at),
+                            if r.ok { "ok" } else { r.error.as_deref().unwrap_or("failed") }
+                        )
+                    },
+                );
+                (v.region, v.state.to_string(), v.stale, last)
+            })
+            .collect(),
+        None => vec![],
+    };
+    let quorum = spec.regions.as_ref().map_or(0, |r| r.quorum as u32);
     Ok(render(
         if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
         &MonitorTpl {
@@ -402,6 +428,8 @@ async fn monitor_page(
             paused: spec.paused,
             run,
             results,
+            regions,
+            quorum,
         },
     ))
 }

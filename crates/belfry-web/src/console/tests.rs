@@ -237,3 +237,36 @@ async fn api_writes_are_audited_with_secrets_redacted_and_probe_batches_are_not(
     let log = world.store.audit_log.lock().unwrap().clone();
     assert!(log.iter().all(|e| !e.object.contains("/probe/")), "{log:?}");
 }
+
+#[tokio::test]
+async fn a_regional_monitors_page_shows_each_region_and_who_has_no_vote() {
+    use belfry_core::probe::RegionView;
+    use belfry_core::region::RegionSet;
+    use belfry_core::{MonitorSpec, MonitorState};
+    use std::sync::Arc;
+    let world = World::new();
+    let mut catalog = (**world.runtime.catalog.lock().unwrap()).clone();
+    let api = catalog.monitors[0].as_ref().clone();
+    let id = api.id.clone();
+    let regions = RegionSet { names: vec!["eu".into(), "us".into()], quorum: 2 };
+    catalog.monitors[0] = Arc::new(MonitorSpec { regions: Some(regions), ..api });
+    *world.runtime.catalog.lock().unwrap() = Arc::new(catalog);
+    world.runtime.probes.regions.lock().unwrap().insert(
+        id.clone(),
+        vec![
+            RegionView { region: "eu".into(), state: MonitorState::Down, stale: false, last_result: None },
+            RegionView { region: "us".into(), state: MonitorState::Up, stale: true, last_result: None },
+        ],
+    );
+    add_user(&world, "vi", Role::Viewer).await;
+    let session = format!(
+        "belfry_session={}",
+        cookie_of(&try_login(&world, "vi", PASSWORD, "", "/admin").await, "belfry_session").unwrap()
+    );
+    let page = world.send(get(&format!("/admin/monitors/{id}"), &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("down when 2 agree"), "{html}");
+    assert!(html.contains("<td>eu</td><td class=\"state-down\">down"), "{html}");
+    assert!(html.contains("silent: no vote"), "{html}");
+}
