@@ -52,6 +52,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Puts the components in `order` (ids; the page groups them where each group first
+    /// appears). Components it does not name keep their relative order after those it does.
+    pub fn order_components(&mut self, order: &[String]) {
+        let rank = |id: &str| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
+        self.components.sort_by_key(|c| rank(c.id.as_str())); // stable: unnamed ones keep their order
+    }
+
     pub fn monitor(&self, id: &str) -> Option<&MonitorSpec> {
         self.monitors.iter().map(Arc::as_ref).find(|m| m.id.as_str() == id)
     }
@@ -63,5 +70,27 @@ impl Catalog {
     /// The monitors that drive a component's status.
     pub fn monitors_of<'a>(&'a self, component: &'a MonitorId) -> impl Iterator<Item = &'a MonitorSpec> + 'a {
         self.monitors.iter().map(Arc::as_ref).filter(move |m| m.component.as_ref() == Some(component))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_take_the_stored_order_and_unnamed_ones_follow_in_theirs() {
+        let mut catalog = Catalog::default();
+        for id in ["a", "b", "c", "d"] {
+            catalog.components.push(Component {
+                id: MonitorId::parse(id).unwrap(),
+                name: id.to_owned(),
+                description: None,
+                group: None,
+                incident: None,
+            });
+        }
+        catalog.order_components(&["c".to_owned(), "a".to_owned(), "gone".to_owned()]);
+        let ids: Vec<&str> = catalog.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c", "a", "b", "d"]);
     }
 }

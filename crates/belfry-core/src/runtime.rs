@@ -68,6 +68,10 @@ pub struct ConsoleObject {
 }
 
 impl ConsoleObject {
+    /// The vault entry holding the console's order of components (a JSON list of ids). Under
+    /// `object:` so other nodes hear of it like any console change; not a section's object.
+    pub const COMPONENT_ORDER: &'static str = "object:layout:components";
+
     /// Its vault entry name: `object:{section}:{id}`.
     pub fn vault_name(section: Section, id: &str) -> String {
         format!("object:{}:{id}", section.key())
@@ -111,6 +115,9 @@ pub trait Runtime: Send + Sync {
         id: &str,
         yaml: Option<String>,
     ) -> Result<(), Vec<String>>;
+
+    /// Sets the order of the page's components (ids); kept in the store for every node.
+    async fn set_component_order(&self, order: Vec<String>) -> Result<(), String>;
 
     /// Runs a monitor's check once, now, outside its schedule and policy ("run now").
     async fn run_now(&self, monitor: &MonitorId) -> Option<crate::check::CheckResult>;

@@ -14,7 +14,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use jiff::Timestamp;
 
-pub(crate) use desk::{create_maintenance, delete_maintenance, maintenances, postmortem, save_postmortem};
+pub(crate) use desk::{
+    components, create_maintenance, delete_maintenance, maintenances, move_component, postmortem,
+    save_postmortem,
+};
 pub(crate) use login::{LoginLimits, login, login_page, logout, logout_everywhere};
 pub(crate) use pages::{
     ack_alert, alerts, channel_test, channels, create_channel, create_incident, create_monitor, dashboard,

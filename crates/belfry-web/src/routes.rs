@@ -151,6 +151,8 @@ static ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/admin/channels/{id}/test", access: EDITOR_PAGE, handler: |f| on(f, console::channel_test) },
     Route { method: Method::POST, path: "/admin/channels", access: ADMIN_PAGE, handler: |f| on(f, console::create_channel) },
     Route { method: Method::POST, path: "/admin/channels/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_channel) },
+    Route { method: Method::GET, path: "/admin/components", access: VIEWER_PAGE, handler: |f| on(f, console::components) },
+    Route { method: Method::POST, path: "/admin/components/{id}/move", access: EDITOR_PAGE, handler: |f| on(f, console::move_component) },
     Route { method: Method::GET, path: "/admin/maintenances", access: VIEWER_PAGE, handler: |f| on(f, console::maintenances) },
     Route { method: Method::POST, path: "/admin/maintenances", access: EDITOR_PAGE, handler: |f| on(f, console::create_maintenance) },
     Route { method: Method::POST, path: "/admin/maintenances/{id}/delete", access: EDITOR_PAGE, handler: |f| on(f, console::delete_maintenance) },

@@ -85,9 +85,12 @@ pub async fn load_data(args: &DataArgs) -> anyhow::Result<Data> {
     let key = KeySource::resolve(args.key_file.as_deref(), &args.data);
     let vault = unlock_vault(&storage, &key).await?;
     let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
-    let settings = source.load_with(&objects).map_err(|e| {
+    let mut settings = source.load_with(&objects).map_err(|e| {
         anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&e))
     })?;
+    settings
+        .catalog
+        .order_components(&crate::service::stored_component_order(&vault).await.map_err(anyhow::Error::msg)?);
     Ok(Data { settings, storage, vault, key })
 }
 
@@ -104,6 +107,14 @@ pub async fn export_yaml(args: &DataArgs, data: &Data) -> anyhow::Result<String>
         doc = serde_json::json!({});
     }
     let top = doc.as_object_mut().context("the config file is not a mapping")?;
+    let order = crate::service::stored_component_order(&data.vault).await.map_err(anyhow::Error::msg)?;
+    if let Some(components) = top.get_mut("components").and_then(|c| c.as_array_mut()) {
+        let rank = |c: &serde_json::Value| {
+            let id = c.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+            order.iter().position(|o| o == id).unwrap_or(usize::MAX)
+        };
+        components.sort_by_key(rank);
+    }
     for object in crate::service::stored_objects(&data.vault).await.map_err(anyhow::Error::msg)? {
         let value: serde_json::Value = serde_saphyr::from_str(&object.yaml)
             .with_context(|| format!("console object {}/{}", object.section.key(), object.id))?;
@@ -137,9 +148,12 @@ impl Application {
         let vault =
             unlock_vault(&store, &KeySource::resolve(args.data.key_file.as_deref(), &args.data.data)).await?;
         let objects = crate::service::stored_objects(&vault).await.map_err(anyhow::Error::msg)?;
-        let settings = source.load_with(&objects).map_err(|errors| {
+        let mut settings = source.load_with(&objects).map_err(|errors| {
             anyhow::anyhow!("invalid configuration in {}:\n{}", source.describe(), render_errors(&errors))
         })?;
+        settings.catalog.order_components(
+            &crate::service::stored_component_order(&vault).await.map_err(anyhow::Error::msg)?,
+        );
         tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), console_objects = objects.len(), "configuration loaded");
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let engine = Engine::new(

@@ -86,7 +86,23 @@ impl Service {
             Some(objects) => objects,
             None => stored_objects(&self.vault).await.map_err(|e| vec![e])?,
         };
-        self.source.load_with(&objects).map_err(|e| e.iter().map(ToString::to_string).collect())
+        let mut settings = self
+            .source
+            .load_with(&objects)
+            .map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        settings.catalog.order_components(&stored_component_order(&self.vault).await.map_err(|e| vec![e])?);
+        Ok(settings)
+    }
+}
+
+/// The console's order of components, if one was set.
+pub async fn stored_component_order(vault: &Vault) -> Result<Vec<String>, String> {
+    match vault.get(ConsoleObject::COMPONENT_ORDER).await {
+        Ok(Some(bytes)) => {
+            serde_json::from_slice(&bytes).map_err(|e| format!("reading the component order: {e}"))
+        }
+        Ok(None) => Ok(vec![]),
+        Err(e) => Err(format!("reading the component order: {e}")),
     }
 }
 
@@ -179,6 +195,18 @@ impl Runtime for Service {
             None => self.vault.delete(&name).await.map(|_| ()),
         };
         written.map_err(|e| vec![format!("saving the object failed: {e}")])?;
+        self.engine.apply(Arc::new(settings.catalog));
+        Ok(())
+    }
+
+    async fn set_component_order(&self, order: Vec<String>) -> Result<(), String> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let json = serde_json::to_vec(&order).map_err(|e| e.to_string())?;
+        self.vault
+            .put(ConsoleObject::COMPONENT_ORDER, &json)
+            .await
+            .map_err(|e| format!("saving the order failed: {e}"))?;
+        let settings = self.settings_with(None).await.map_err(|e| e.join("\n"))?;
         self.engine.apply(Arc::new(settings.catalog));
         Ok(())
     }

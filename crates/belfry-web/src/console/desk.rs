@@ -271,3 +271,78 @@ pub(crate) async fn save_postmortem(
         Err(e) => Err(e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "console/layout.html")]
+struct LayoutTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    csrf: String,
+    can_edit: bool,
+    /// id, name, group, monitors
+    components: Vec<(String, String, String, usize)>,
+}
+
+/// `GET /admin/components`: the page's components in order, with ↑/↓ to reorder them.
+pub(crate) async fn components(State(state): State<WebState>, actor: Actor) -> Response {
+    layout_page(&state, &actor, StatusCode::OK, vec![])
+}
+
+fn layout_page(state: &WebState, actor: &Actor, status: StatusCode, errors: Vec<String>) -> Response {
+    let catalog = state.runtime.catalog();
+    let components = catalog
+        .components
+        .iter()
+        .map(|c| {
+            let monitors = catalog.monitors_of(&c.id).count();
+            (c.id.to_string(), c.name.clone(), c.group.clone().unwrap_or_default(), monitors)
+        })
+        .collect();
+    render(
+        status,
+        &LayoutTpl {
+            title: "Components".to_owned(),
+            nav: Nav::of(actor),
+            errors,
+            csrf: actor.csrf().to_owned(),
+            can_edit: can_edit(actor),
+            components,
+        },
+    )
+}
+
+/// `POST /admin/components/{id}/move` with `dir=up|down`: swaps it with its neighbour.
+pub(crate) async fn move_component(
+    State(state): State<WebState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let mut order: Vec<String> =
+        state.runtime.catalog().components.iter().map(|c| c.id.to_string()).collect();
+    let Some(at) = order.iter().position(|c| *c == id) else {
+        return Err(ApiError::NotFound(format!("no component {id:?}")));
+    };
+    let to = match field(&fields, "dir") {
+        "up" if at > 0 => at - 1,
+        "down" if at + 1 < order.len() => at + 1,
+        "up" | "down" => return Ok(Redirect::to("/admin/components").into_response()),
+        _ => {
+            return Ok(layout_page(
+                &state,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec!["dir must be up or down".to_owned()],
+            ));
+        }
+    };
+    let before = json!(order.clone());
+    order.swap(at, to);
+    if let Err(e) = state.runtime.set_component_order(order.clone()).await {
+        tracing::error!(error = %e, "saving the component order failed");
+        return Err(ApiError::Status(StatusCode::SERVICE_UNAVAILABLE));
+    }
+    audit(&state, &actor.label, "components.order", "components", Some(before), Some(json!(order))).await;
+    Ok(Redirect::to("/admin/components").into_response())
+}

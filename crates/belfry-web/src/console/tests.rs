@@ -270,3 +270,56 @@ async fn a_regional_monitors_page_shows_each_region_and_who_has_no_vote() {
     assert!(html.contains("<td>eu</td><td class=\"state-down\">down"), "{html}");
     assert!(html.contains("silent: no vote"), "{html}");
 }
+
+#[tokio::test]
+async fn an_editor_reorders_components_and_the_public_api_follows() {
+    let world = World::with_fixtures();
+    add_user(&world, "ed", Role::Editor).await;
+    let session = format!(
+        "belfry_session={}",
+        cookie_of(&try_login(&world, "ed", PASSWORD, "", "/admin").await, "belfry_session").unwrap()
+    );
+    let order = |world: &World| {
+        world.runtime.catalog.lock().unwrap().components.iter().map(|c| c.id.to_string()).collect::<Vec<_>>()
+    };
+    let before = order(&world);
+    assert!(before.len() >= 2, "{before:?}");
+    let page = world.send(get("/admin/components", &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_of(&page.text());
+    let second = before[1].clone();
+    let moved = world
+        .send(form(&format!("/admin/components/{second}/move"), &session, format!("_csrf={csrf}&dir=up")))
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.text());
+    let after = order(&world);
+    assert_eq!((after[0].as_str(), after[1].as_str()), (before[1].as_str(), before[0].as_str()));
+    let public = world.send(get("/api/v2/components.json", "")).await.json();
+    let ids: Vec<String> = public["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["group"] == false)
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.iter().position(|i| *i == after[0]) < ids.iter().position(|i| *i == after[1]),
+        "the public API lists {} before {}: {ids:?}",
+        after[0],
+        after[1]
+    );
+    let top = world
+        .send(form(&format!("/admin/components/{second}/move"), &session, format!("_csrf={csrf}&dir=up")))
+        .await;
+    assert_eq!(top.status, StatusCode::SEE_OTHER, "already first: nothing to do");
+    assert_eq!(order(&world), after);
+    let bad = world
+        .send(form(
+            &format!("/admin/components/{second}/move"),
+            &session,
+            format!("_csrf={csrf}&dir=sideways"),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(world.store.audit_log.lock().unwrap().iter().any(|e| e.action == "components.order"));
+}

@@ -319,6 +319,13 @@ impl Runtime for FakeRuntime {
         Ok(())
     }
 
+    async fn set_component_order(&self, order: Vec<String>) -> Result<(), String> {
+        let mut catalog = (*self.catalog()).clone();
+        catalog.order_components(&order);
+        *self.catalog.lock().unwrap() = Arc::new(catalog);
+        Ok(())
+    }
+
     async fn run_now(&self, monitor: &MonitorId) -> Option<CheckResult> {
         self.runs.lock().unwrap().push(monitor.clone());
         if let Some(result) = self.run_results.lock().unwrap().get(monitor) {

@@ -19,7 +19,7 @@ fn concrete(path: &str) -> String {
         FIXTURE_INCIDENT
     } else if path.starts_with("/api/v1/maintenances/") || path.starts_with("/admin/maintenances/") {
         FIXTURE_MAINTENANCE
-    } else if path.starts_with("/components/") {
+    } else if path.starts_with("/components/") || path.starts_with("/admin/components/") {
         "api"
     } else if path.starts_with("/api/v1/alerts/") || path.starts_with("/admin/alerts/") {
         FIXTURE_ALERT
@@ -131,6 +131,7 @@ fn sample_form(method: &Method, path: &str) -> &'static str {
         ("POST", "/admin/incidents/{id}/updates") => "status=identified&body=Found",
         ("POST", "/admin/users") => "name=newbie&role=viewer&password=long+enough+password",
         ("POST", "/admin/tokens") => "scope=read",
+        ("POST", "/admin/components/{id}/move") => "dir=down",
         ("POST", "/admin/maintenances") => {
             "name=DB&component=api&starts_at=2030-01-01T00%3A00%3A00Z&ends_at=2030-01-01T01%3A00%3A00Z"
         }
@@ -381,6 +382,8 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/channels/{id}/test",
         "POST /admin/channels",
         "POST /admin/channels/{id}/delete",
+        "GET /admin/components",
+        "POST /admin/components/{id}/move",
         "GET /admin/maintenances",
         "POST /admin/maintenances",
         "POST /admin/maintenances/{id}/delete",
