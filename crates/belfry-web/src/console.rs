@@ -25,8 +25,8 @@ pub(crate) use pages::{
     post_update, resume_monitor, run_monitor,
 };
 pub(crate) use users::{
-    account, audit_log, create_token, create_user, delete_subscriber, delete_token, delete_user, subscribers,
-    totp_confirm, totp_start, users,
+    account, audit_log, create_token, create_user, delete_subscriber, delete_token, delete_user, settings,
+    subscribers, totp_confirm, totp_start, users,
 };
 
 use crate::auth::Actor;

@@ -167,6 +167,7 @@ static ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/admin/tokens/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_token) },
     Route { method: Method::GET, path: "/admin/subscribers", access: ADMIN_PAGE, handler: |f| on(f, console::subscribers) },
     Route { method: Method::POST, path: "/admin/subscribers/{id}/delete", access: ADMIN_PAGE, handler: |f| on(f, console::delete_subscriber) },
+    Route { method: Method::GET, path: "/admin/settings", access: ADMIN_PAGE, handler: |f| on(f, console::settings) },
     Route { method: Method::GET, path: "/admin/audit", access: ADMIN_PAGE, handler: |f| on(f, console::audit_log) },
     Route { method: Method::GET, path: "/admin/account", access: VIEWER_PAGE, handler: |f| on(f, console::account) },
     Route { method: Method::POST, path: "/admin/account/totp", access: VIEWER_PAGE, handler: |f| on(f, console::totp_start) },

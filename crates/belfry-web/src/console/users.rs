@@ -420,3 +420,42 @@ pub(crate) async fn delete_subscriber(
     audit(&state, &actor.label, "subscriber.delete", &format!("subscriber:{id}"), Some(before), None).await;
     Ok(Redirect::to("/admin/subscribers").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+struct SettingsTpl {
+    title: String,
+    nav: Option<Nav>,
+    errors: Vec<String>,
+    rows: Vec<(&'static str, String)>,
+}
+
+/// `GET /admin/settings` (admin): what the configuration sets, read-only.
+pub(crate) async fn settings(State(state): State<WebState>, actor: Actor) -> Response {
+    let catalog = state.runtime.catalog();
+    let page = &catalog.page;
+    let none = || "(not set)".to_owned();
+    let readiness = state.runtime.readiness();
+    let rows = vec![
+        ("Page title", page.title.clone()),
+        ("Description", page.description.clone().unwrap_or_else(none)),
+        ("Time zone", page.time_zone.clone()),
+        ("Public URL", page.public_url.clone().unwrap_or_else(none)),
+        ("Logo", page.logo_url.clone().unwrap_or_else(none)),
+        (
+            "Subscriptions",
+            if catalog.alerting.subscribers.is_some() { "open".to_owned() } else { "off".to_owned() },
+        ),
+        ("Components", catalog.components.len().to_string()),
+        ("Monitors", catalog.monitors.len().to_string()),
+        ("Channels", catalog.alerting.channels.len().to_string()),
+        ("Escalation policies", catalog.alerting.escalations.len().to_string()),
+        ("Alert rules", catalog.alerting.rules.len().to_string()),
+        ("Scheduler", if readiness.scheduler_running { "running".to_owned() } else { "stopped".to_owned() }),
+        ("Schedule lag (p99)", format!("{} ms", readiness.schedule_lag.as_millis())),
+    ];
+    render(
+        StatusCode::OK,
+        &SettingsTpl { title: "Settings".to_owned(), nav: Nav::of(&actor), errors: vec![], rows },
+    )
+}

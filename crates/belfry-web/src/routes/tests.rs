@@ -398,6 +398,7 @@ async fn the_table_holds_every_contract_route_once() {
         "POST /admin/tokens/{id}/delete",
         "GET /admin/subscribers",
         "POST /admin/subscribers/{id}/delete",
+        "GET /admin/settings",
         "GET /admin/audit",
         "GET /admin/account",
         "POST /admin/account/totp",
