@@ -61,7 +61,34 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+/// Why a user could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum NewUserError {
+    #[error("the user name must be 1 to 64 characters without spaces")]
+    BadName,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Random(#[from] crate::auth::NoRandomness),
+}
+
 impl User {
+    /// A new user (fresh id, hashed password, no second factor); the name is trimmed and checked.
+    pub fn new(name: &str, role: Role, password: &str, now: Timestamp) -> Result<Self, NewUserError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(NewUserError::BadName);
+        }
+        Ok(Self {
+            id: crate::auth::random_hex(8)?,
+            name: name.to_owned(),
+            role,
+            password_hash: hash_password(password)?,
+            totp: false,
+            created_at: now,
+        })
+    }
+
     /// The vault entry holding this user's TOTP seed.
     pub fn totp_vault_name(&self) -> String {
         format!("totp:{}", self.id)
@@ -130,6 +157,24 @@ mod tests {
         assert_eq!(Role::Admin.scope(), Scope::Admin);
         assert_eq!(Role::parse("editor"), Some(Role::Editor));
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn a_new_user_has_a_checked_name_and_a_hashed_password() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let user = User::new(" alice ", Role::Editor, "long enough password", now).unwrap();
+        assert_eq!((user.name.as_str(), user.role, user.totp), ("alice", Role::Editor, false));
+        assert!(verify_password("long enough password", &user.password_hash));
+        for bad in ["", "two words", &"x".repeat(65)] {
+            assert!(
+                matches!(
+                    User::new(bad, Role::Viewer, "long enough password", now),
+                    Err(NewUserError::BadName)
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(User::new("bob", Role::Viewer, "short", now), Err(NewUserError::Password(_))));
     }
 
     #[test]

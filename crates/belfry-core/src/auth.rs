@@ -48,6 +48,28 @@ pub struct ApiToken {
     pub created_at: Timestamp,
 }
 
+/// The OS gave no random bytes (never seen in practice; nothing secret can be made then).
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness available: {0}")]
+pub struct NoRandomness(String);
+
+/// `bytes` random bytes as lowercase hex: the source of every secret Belfry hands out
+/// (token and session secrets, CSRF tokens, user ids, generated passwords).
+pub fn random_hex(bytes: usize) -> Result<String, NoRandomness> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| NoRandomness(e.to_string()))?;
+    Ok(hex::encode(buf))
+}
+
+impl ApiToken {
+    /// A new token of `scope` and its secret (shown once; only the hash is kept).
+    pub fn generate(scope: Scope, now: Timestamp) -> Result<(Self, String), NoRandomness> {
+        let secret = format!("belfry_{}", random_hex(24)?);
+        let token = Self { id: random_hex(8)?, scope, hash: hash_secret(&secret), created_at: now };
+        Ok((token, secret))
+    }
+}
+
 /// The stored form of a token secret.
 pub fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
@@ -66,6 +88,17 @@ mod tests {
         assert!(!Scope::Admin.allows(Scope::Probe));
         assert!(!Scope::Probe.allows(Scope::Read));
         assert!(Scope::Probe.allows(Scope::Probe));
+    }
+
+    #[test]
+    fn generated_tokens_keep_only_the_hash_of_a_fresh_secret() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let (a, secret) = ApiToken::generate(Scope::Read, now).unwrap();
+        let (b, other) = ApiToken::generate(Scope::Read, now).unwrap();
+        assert!(secret.starts_with("belfry_") && secret.len() == 7 + 48, "{secret}");
+        assert_eq!(a.hash, hash_secret(&secret));
+        assert!(a.id != b.id && secret != other);
+        assert_eq!(random_hex(3).unwrap().len(), 6);
     }
 
     #[test]

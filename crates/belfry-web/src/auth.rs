@@ -216,12 +216,10 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// Equal without an early exit, so timing does not tell how much of a token matched.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() || a.is_empty() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equal without an early exit, so timing does not tell how much of a token matched; an empty
+/// expected token (no session) never matches.
+pub(crate) fn constant_time_eq(sent: &[u8], expected: &[u8]) -> bool {
+    !expected.is_empty() && constant_time_eq::constant_time_eq(sent, expected)
 }
 
 /// Records a change; a failure to record is logged, never shown to the user as a failed change.

@@ -326,7 +326,7 @@ pub async fn ack_key(vault: &Vault, storage: &dyn Storage) -> anyhow::Result<Vec
     }
     let key = match storage.cursor(LEGACY).await?.filter(|k| !k.is_empty()) {
         Some(legacy) => legacy,
-        None => crate::token::random_hex(32)?,
+        None => belfry_core::auth::random_hex(32)?,
     };
     vault.put(NAME, key.as_bytes()).await?;
     storage.set_cursor(LEGACY, "").await?;
@@ -416,7 +416,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     app.run_until(shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+/// Completes on SIGINT or SIGTERM (the server's and the probe's stop).
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

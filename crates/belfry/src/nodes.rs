@@ -23,7 +23,7 @@ pub const BALANCE_EVERY: Duration = Duration::from_secs(1);
 /// A name for this node in logs and notifications, unique among the nodes of one store.
 pub fn node_name() -> String {
     let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "node".to_owned());
-    let tag = crate::token::random_hex(3).unwrap_or_default();
+    let tag = belfry_core::auth::random_hex(3).unwrap_or_default();
     format!("{host}-{}-{tag}", std::process::id())
 }
 

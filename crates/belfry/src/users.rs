@@ -1,6 +1,6 @@
 //! `belfry user add`: console users from the command line (the first admin, password resets).
 
-use belfry_core::access::{AuditEntry, Role, User, hash_password};
+use belfry_core::access::{AuditEntry, Role, User};
 use belfry_core::store::Storage;
 use belfry_core::{Clock, SystemClock};
 
@@ -18,34 +18,23 @@ pub async fn add(
     role: Role,
     password: Option<String>,
 ) -> anyhow::Result<Added> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        anyhow::bail!("the user name must be 1 to 64 characters without spaces");
-    }
     let (password, generated_password) = match password {
         Some(p) => (p, None),
         None => {
-            let p = crate::token::random_hex(12)?;
+            let p = belfry_core::auth::random_hex(12)?;
             (p.clone(), Some(p))
         }
     };
-    let password_hash = hash_password(&password)?;
     let now = SystemClock.now();
-    let existing = store.user_by_name(name).await?;
+    let fresh = User::new(name, role, &password, now)?;
+    let existing = store.user_by_name(&fresh.name).await?;
     let created = existing.is_none();
     let user = match existing {
         Some(user) => {
             store.delete_sessions_of(&user.id).await?;
-            User { role, password_hash, ..user }
+            User { role, password_hash: fresh.password_hash, ..user }
         }
-        None => User {
-            id: crate::token::random_hex(8)?,
-            name: name.to_owned(),
-            role,
-            password_hash,
-            totp: false,
-            created_at: now,
-        },
+        None => fresh,
     };
     store.save_user(&user).await?;
     let after = serde_json::json!({"name": user.name, "role": role.as_str()});

@@ -89,9 +89,7 @@ fn safe_next(next: &str) -> String {
 }
 
 fn random_hex(bytes: usize) -> Option<String> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).ok()?;
-    Some(buf.iter().map(|b| format!("{b:02x}")).collect())
+    belfry_core::auth::random_hex(bytes).ok()
 }
 
 /// `Secure` when the page is served over TLS (its public URL, or the proxy says so).

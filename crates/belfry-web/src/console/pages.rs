@@ -207,16 +207,12 @@ pub(crate) async fn new_monitor(State(state): State<WebState>, actor: Actor) -> 
 
 /// The monitor the form describes, as a config entry (JSON is YAML).
 fn monitor_entry(form: &MonitorForm) -> Result<(String, String), Vec<String>> {
+    if form.id.trim().is_empty() {
+        return Err(vec!["the monitor needs an id".to_owned()]);
+    }
     if !form.yaml.trim().is_empty() {
-        // The id is needed to name the object; the config validator checks the rest.
-        let value: Value = serde_json::from_str(&form.yaml)
-            .or_else(|_| yaml_id(&form.yaml).map(|id| json!({ "id": id })).ok_or(()))
-            .map_err(|_| vec!["the YAML needs an `id: …` line".to_owned()])?;
-        let id = value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        if id.is_empty() {
-            return Err(vec!["the YAML needs an `id`".to_owned()]);
-        }
-        return Ok((id, form.yaml.clone()));
+        // The config loader reads the entry and checks its `id` is this one.
+        return Ok((form.id.trim().to_owned(), form.yaml.clone()));
     }
     let mut entry = Map::new();
     entry.insert("id".into(), json!(form.id.trim()));
@@ -248,15 +244,6 @@ fn monitor_entry(form: &MonitorForm) -> Result<(String, String), Vec<String>> {
         entry.insert("conditions".into(), json!(conditions));
     }
     Ok((form.id.trim().to_owned(), Value::Object(entry).to_string()))
-}
-
-/// The `id:` of a block-style YAML mapping, read without a YAML parser of our own: the config
-/// loader validates the whole entry afterwards.
-fn yaml_id(yaml: &str) -> Option<String> {
-    yaml.lines().find_map(|l| {
-        let v = l.trim().strip_prefix("id:")?.trim().trim_matches(['"', '\'']);
-        (!v.is_empty()).then(|| v.to_owned())
-    })
 }
 
 /// `POST /admin/monitors`: validated with the config file, then in force at once.

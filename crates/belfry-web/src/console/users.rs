@@ -6,8 +6,8 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use belfry_core::access::{Role, TotpSeed, User, hash_password, totp_code_ok};
-use belfry_core::auth::{ApiToken, Scope, hash_secret};
+use belfry_core::access::{NewUserError, Role, TotpSeed, User, totp_code_ok};
+use belfry_core::auth::{ApiToken, Scope};
 use serde_json::json;
 
 use super::{Nav, field, render, when};
@@ -16,10 +16,8 @@ use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::state::WebState;
 
-fn random_hex(bytes: usize) -> Result<String, ApiError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|_| ApiError::Status(StatusCode::SERVICE_UNAVAILABLE))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+fn no_randomness(_: belfry_core::auth::NoRandomness) -> ApiError {
+    ApiError::Status(StatusCode::SERVICE_UNAVAILABLE)
 }
 
 #[derive(Template)]
@@ -77,7 +75,7 @@ pub(crate) async fn create_user(
     actor: Actor,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let name = field(&fields, "name").trim().to_owned();
+    let name = field(&fields, "name").to_owned();
     let Some(role) = Role::parse(field(&fields, "role")) else {
         return users_page(
             &state,
@@ -88,29 +86,18 @@ pub(crate) async fn create_user(
         )
         .await;
     };
-    if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        let error = "the name must be 1 to 64 characters without spaces".to_owned();
-        return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![error], None).await;
-    }
-    if state.admin.user_by_name(&name).await?.is_some() {
-        let error = format!("a user named {name} exists");
-        return users_page(&state, &actor, StatusCode::CONFLICT, vec![error], None).await;
-    }
-    let password_hash = match hash_password(field(&fields, "password")) {
-        Ok(h) => h,
+    let user = match User::new(&name, role, field(&fields, "password"), state.clock.now()) {
+        Ok(user) => user,
+        Err(NewUserError::Random(e)) => return Err(no_randomness(e)),
         Err(e) => {
-            return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()], None)
-                .await;
+            let error = e.to_string();
+            return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![error], None).await;
         }
     };
-    let user = User {
-        id: random_hex(8)?,
-        name: name.clone(),
-        role,
-        password_hash,
-        totp: false,
-        created_at: state.clock.now(),
-    };
+    if state.admin.user_by_name(&user.name).await?.is_some() {
+        let error = format!("a user named {} exists", user.name);
+        return users_page(&state, &actor, StatusCode::CONFLICT, vec![error], None).await;
+    }
     state.admin.save_user(&user).await?;
     audit(
         &state,
@@ -173,9 +160,7 @@ pub(crate) async fn create_token(
         )
         .await;
     };
-    let secret = format!("belfry_{}", random_hex(24)?);
-    let token =
-        ApiToken { id: random_hex(8)?, scope, hash: hash_secret(&secret), created_at: state.clock.now() };
+    let (token, secret) = ApiToken::generate(scope, state.clock.now()).map_err(no_randomness)?;
     state.store.insert_token(&token).await?;
     audit(
         &state,

@@ -34,6 +34,27 @@ pub fn merge(
     if !ctx.errors.is_empty() {
         return Err(ctx.errors.into_iter().map(|e| name_object(e, &order)).collect());
     }
+    // Without errors every entry was read, in order: each must carry the id it is stored under.
+    let read = [
+        added.catalog.monitors.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+        added.catalog.alerting.channels.iter().map(|c| c.id.to_string()).collect(),
+    ];
+    let mismatched: Vec<ConfigError> = order
+        .iter()
+        .zip(read)
+        .flat_map(|((section, stored), read)| {
+            stored.iter().zip(read).filter(|(s, r)| s != &r).map(move |(stored, read)| ConfigError {
+                file: format!("console:{}/{stored}", section.key()),
+                line: 1,
+                column: 1,
+                path: "id".to_owned(),
+                message: format!("the entry's id `{read}` is not the object's id `{stored}`"),
+            })
+        })
+        .collect();
+    if !mismatched.is_empty() {
+        return Err(mismatched);
+    }
     base.catalog.monitors.extend(added.catalog.monitors);
     base.catalog.alerting.channels.extend(added.catalog.alerting.channels);
     Ok(base)
@@ -79,4 +100,70 @@ fn name_object(mut error: ConfigError, order: &[(Section, Vec<String>)]) -> Conf
         }
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use belfry_core::{ConsoleObject, Section};
+
+    use crate::config::load_str_with;
+
+    const FILE: &str =
+        "components: [{id: api}]\nmonitors:\n  - {id: api-http, kind: tcp, host: 127.0.0.1, port: 1}\n";
+
+    fn object(section: Section, id: &str, yaml: &str) -> ConsoleObject {
+        ConsoleObject { section, id: id.to_owned(), yaml: yaml.to_owned() }
+    }
+
+    fn errors(text: &str, objects: &[ConsoleObject]) -> Vec<String> {
+        load_str_with("belfry.yaml", text, objects).unwrap_err().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn console_monitors_join_the_files_and_may_use_its_components() {
+        let m = object(
+            Section::Monitors,
+            "web",
+            r#"{"id": "web", "kind": "tcp", "host": "127.0.0.1", "port": 2, "component": "api"}"#,
+        );
+        let settings = load_str_with("belfry.yaml", FILE, &[m]).unwrap();
+        let ids: Vec<&str> = settings.catalog.monitors.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["api-http", "web"]);
+    }
+
+    #[test]
+    fn errors_name_the_console_object() {
+        let bad = object(Section::Monitors, "web", "id: web\nkind: http\nurl: ftp://x\n");
+        let found = errors(FILE, &[bad]);
+        assert!(found.iter().all(|e| e.starts_with("console:monitors/web:1:1: url: ")), "{found:?}");
+        let taken = object(
+            Section::Monitors,
+            "api-http",
+            r#"{"id": "api-http", "kind": "tcp", "host": "h", "port": 3}"#,
+        );
+        assert!(errors(FILE, &[taken])[0].contains("the config file already defines monitor `api-http`"));
+        let moved =
+            object(Section::Monitors, "web", r#"{"id": "other", "kind": "tcp", "host": "h", "port": 3}"#);
+        assert_eq!(
+            errors(FILE, &[moved]),
+            ["console:monitors/web:1:1: id: the entry's id `other` is not the object's id `web`"]
+        );
+    }
+
+    #[test]
+    fn the_files_escalations_may_name_a_console_channel() {
+        let with_escalation =
+            format!("{FILE}escalations:\n  - {{id: default, steps: [{{after: 0m, notify: [pager]}}]}}\n");
+        let pager = object(
+            Section::Channels,
+            "pager",
+            r#"{"id": "pager", "kind": "webhook", "url": "https://hooks.example.test/p"}"#,
+        );
+        let settings = load_str_with("belfry.yaml", &with_escalation, &[pager]).unwrap();
+        assert_eq!(settings.catalog.alerting.channels[0].id.as_str(), "pager");
+        assert!(
+            errors(&with_escalation, &[]).iter().any(|e| e.contains("pager")),
+            "without it the file is refused"
+        );
+    }
 }
