@@ -54,6 +54,11 @@ impl Actor {
         self.user.as_ref().map(|u| u.role)
     }
 
+    /// A console user of at least `role` (what the page offers them; the route table enforces).
+    pub fn at_least(&self, role: Role) -> bool {
+        self.role().is_some_and(|r| r >= role)
+    }
+
     /// The CSRF token forms of this session must carry (empty for tokens).
     pub fn csrf(&self) -> &str {
         self.session.as_ref().map_or("", |s| s.csrf.as_str())

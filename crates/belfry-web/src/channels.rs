@@ -28,18 +28,9 @@ pub(crate) struct ChannelList {
     channels: Vec<ChannelView>,
 }
 
-/// Ids of the channels made through the API or console.
-pub(crate) async fn made_here(state: &WebState) -> Result<Vec<String>, ApiError> {
-    let objects = state.runtime.console_objects().await.map_err(|e| {
-        tracing::error!(error = %e, "reading console objects failed");
-        ApiError::Status(StatusCode::SERVICE_UNAVAILABLE)
-    })?;
-    Ok(objects.into_iter().filter(|o| o.section == Section::Channels).map(|o| o.id).collect())
-}
-
 /// `GET /api/v1/channels` (read): channels in force, without their settings.
 pub(crate) async fn list(State(state): State<WebState>) -> Result<Json<ChannelList>, ApiError> {
-    let ours = made_here(&state).await?;
+    let ours = state.console_ids(Section::Channels).await?;
     let catalog = state.runtime.catalog();
     let channels = catalog
         .alerting
@@ -48,7 +39,7 @@ pub(crate) async fn list(State(state): State<WebState>) -> Result<Json<ChannelLi
         .map(|c| ChannelView {
             id: c.id.to_string(),
             kind: c.kind.name().to_owned(),
-            origin: if ours.iter().any(|id| id == c.id.as_str()) { "api" } else { "config" },
+            origin: if ours.contains(c.id.as_str()) { "api" } else { "config" },
         })
         .collect();
     Ok(Json(ChannelList { channels }))
@@ -75,7 +66,7 @@ fn entry_id(entry: &Value) -> Result<String, ApiError> {
 
 /// Refuses ids the config file defines: they can only change there.
 async fn check_not_config(state: &WebState, id: &str) -> Result<bool, ApiError> {
-    let ours = made_here(state).await?.iter().any(|o| o == id);
+    let ours = state.console_ids(Section::Channels).await?.contains(id);
     let exists = state.runtime.catalog().alerting.channels.iter().any(|c| c.id.as_str() == id);
     if exists && !ours {
         return Err(ApiError::Conflict(format!(

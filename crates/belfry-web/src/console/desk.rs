@@ -18,10 +18,6 @@ use crate::state::WebState;
 /// Windows shown: those ending after this long ago.
 const SHOWN_HISTORY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 
-fn can_edit(actor: &Actor) -> bool {
-    actor.role().is_some_and(|r| r >= Role::Editor)
-}
-
 struct WindowRow {
     id: String,
     name: String,
@@ -73,7 +69,7 @@ async fn maintenances_page(
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             windows,
             components,
         },
@@ -165,11 +161,7 @@ async fn postmortem_page(
     status: StatusCode,
     errors: Vec<String>,
 ) -> Result<Response, ApiError> {
-    let incident = state
-        .incidents
-        .incident(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no incident {id:?}")))?;
+    let incident = crate::incidents::load_incident(state, id).await?;
     let (doc, saved) = crate::postmortem::document(state.incidents.as_ref(), &incident).await?;
     let actions = doc
         .corrective_actions
@@ -306,7 +298,7 @@ fn layout_page(state: &WebState, actor: &Actor, status: StatusCode, errors: Vec<
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             components,
         },
     )

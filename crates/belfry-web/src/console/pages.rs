@@ -1,7 +1,5 @@
 //! Console pages for monitors, incidents and channels.
 
-use std::collections::HashSet;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -9,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use belfry_core::access::Role;
 use belfry_core::store::IncidentFilter;
-use belfry_core::{CheckResult, CheckSpec, MonitorId, Section};
+use belfry_core::{CheckResult, CheckSpec, ConsoleObject, MonitorId, Section};
 use serde_json::{Map, Value, json};
 
 use super::{Nav, field, render, when, without_csrf};
@@ -25,15 +23,6 @@ const COMPONENT_STATUSES: &[&str] =
     &["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"];
 /// Sparklines are drawn from this many recent results.
 const SPARK_POINTS: u32 = 30;
-
-fn can_edit(actor: &Actor) -> bool {
-    actor.role().is_some_and(|r| r >= Role::Editor)
-}
-
-async fn console_ids(state: &WebState, section: Section) -> Result<HashSet<String>, ApiError> {
-    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
-    Ok(objects.into_iter().filter(|o| o.section == section).map(|o| o.id).collect())
-}
 
 fn kind_of(check: &CheckSpec) -> &'static str {
     check.kind().as_str()
@@ -105,7 +94,7 @@ struct DashboardTpl {
 pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
     let catalog = state.runtime.catalog();
     let states = state.runtime.states();
-    let console = console_ids(&state, Section::Monitors).await?;
+    let console = state.console_ids(Section::Monitors).await?;
     let mut monitors = vec![];
     for spec in &catalog.monitors {
         let live = states.iter().find(|s| s.monitor == spec.id);
@@ -142,7 +131,7 @@ pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Re
             title: "Monitors".to_owned(),
             nav: Nav::of(&actor),
             errors: vec![],
-            can_edit: can_edit(&actor),
+            can_edit: actor.at_least(Role::Editor),
             monitors,
         },
     ))
@@ -269,7 +258,7 @@ pub(crate) async fn create_monitor(
         Err(errors) => return monitor_form(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
     };
     if state.runtime.catalog().monitor(&id).is_some()
-        && !console_ids(&state, Section::Monitors).await.is_ok_and(|c| c.contains(&id))
+        && !state.console_ids(Section::Monitors).await.is_ok_and(|c| c.contains(&id))
     {
         let errors = vec![format!("monitor `{id}` is defined in the configuration file")];
         return monitor_form(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, form, errors);
@@ -374,7 +363,7 @@ async fn monitor_page(
             error: r.error.clone().unwrap_or_default(),
         })
         .collect();
-    let console = console_ids(state, Section::Monitors).await?.contains(id);
+    let console = state.console_ids(Section::Monitors).await?.contains(id);
     let regions = match &spec.regions {
         Some(_) => state
             .runtime
@@ -405,7 +394,7 @@ async fn monitor_page(
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             id: spec.id.to_string(),
             state: label,
             kind: kind_of(&spec.check),
@@ -452,10 +441,14 @@ pub(crate) async fn run_monitor(
     }
 }
 
+/// The console-made monitor `id`, if it is one (monitors of the config file are not).
+async fn console_monitor(state: &WebState, id: &str) -> Result<Option<ConsoleObject>, ApiError> {
+    Ok(state.console_objects(Section::Monitors).await?.into_iter().find(|o| o.id == id))
+}
+
 /// Re-saves a console monitor with `paused` set or cleared.
 async fn set_paused(state: &WebState, actor: &Actor, id: &str, paused: bool) -> Result<Response, ApiError> {
-    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
-    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+    let Some(object) = console_monitor(state, id).await? else {
         return monitor_page(
             state,
             actor,
@@ -502,8 +495,7 @@ pub(crate) async fn edit_monitor(
     actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
-    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+    let Some(object) = console_monitor(&state, &id).await? else {
         let error = "only monitors made in the console can be changed here".to_owned();
         return monitor_page(&state, &actor, &id, None, vec![error]).await;
     };
@@ -539,8 +531,7 @@ pub(crate) async fn delete_monitor(
     actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let objects = state.runtime.console_objects().await.map_err(ApiError::InvalidInput)?;
-    let Some(object) = objects.into_iter().find(|o| o.section == Section::Monitors && o.id == id) else {
+    let Some(object) = console_monitor(&state, &id).await? else {
         return monitor_page(
             &state,
             &actor,
@@ -610,7 +601,7 @@ async fn incidents_page(
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             incidents,
             statuses: STATUSES,
             impacts: IMPACTS,
@@ -703,11 +694,7 @@ async fn incident_page(
     status: StatusCode,
     errors: Vec<String>,
 ) -> Result<Response, ApiError> {
-    let incident = state
-        .incidents
-        .incident(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no incident {id:?}")))?;
+    let incident = crate::incidents::load_incident(state, id).await?;
     let updates = incident
         .updates
         .iter()
@@ -726,7 +713,7 @@ async fn incident_page(
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             id: incident.id.clone(),
             status: incident.status.as_str(),
             impact: incident.impact.as_str(),
@@ -809,7 +796,7 @@ async fn channels_page(
     errors: Vec<String>,
     entry: String,
 ) -> Result<Response, ApiError> {
-    let console = console_ids(state, Section::Channels).await?;
+    let console = state.console_ids(Section::Channels).await?;
     let channels = state
         .runtime
         .catalog()
@@ -863,7 +850,7 @@ async fn channels_page(
             nav: Nav::of(actor),
             errors,
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(actor),
+            can_edit: actor.at_least(Role::Editor),
             is_admin: actor.role() == Some(Role::Admin),
             channels,
             escalations,
@@ -1005,7 +992,7 @@ pub(crate) async fn alerts(State(state): State<WebState>, actor: Actor) -> Resul
             nav: Nav::of(&actor),
             errors: vec![],
             csrf: actor.csrf().to_owned(),
-            can_edit: can_edit(&actor),
+            can_edit: actor.at_least(Role::Editor),
             alerts,
         },
     ))
