@@ -169,7 +169,7 @@ async fn a_user_logs_in_creates_a_monitor_and_posts_an_update_the_public_page_sh
     let renamed = format!(
         "{{\"id\": \"console-tcp\", \"name\": \"Forms TCP\", \"kind\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": {port}, \"interval\": \"1s\", \"component\": \"api\"}}"
     );
-    let form = format!("_csrf={csrf}&yaml={}", enc(&renamed));
+    let form = format!("_csrf={csrf}&id=console-tcp&yaml={}", enc(&renamed));
     let (status, _, page) = exchange("POST", &server.url("/admin/monitors"), &session, Some(&form)).await;
     assert_eq!(status, 303, "{page}");
     let (_, _, dashboard) = exchange("GET", &server.url("/admin"), &session, None).await;
@@ -243,6 +243,52 @@ async fn a_user_logs_in_creates_a_monitor_and_posts_an_update_the_public_page_sh
     let check = belfry(dir.path(), &["validate", &exported], None);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     assert!(String::from_utf8_lossy(&check.stdout).contains("2 monitors"));
+
+    // Rotation: every secret is sealed anew, the key file replaced, and the server starts on it.
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+    let rotated = belfry(dir.path(), &["secrets", "rotate", "--config", &cfg, "--data", "data"], None);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(
+        String::from_utf8_lossy(&rotated.stderr).contains("re-sealed"),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(old_key, new_key);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the new key file is private too");
+    assert!(!dir.path().join("data/master.key.new").exists());
+    let server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
+    let (status, _, dashboard) = exchange("GET", &server.url("/admin"), &session, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        dashboard.contains("Forms TCP"),
+        "the sealed console monitor opens under the new key: {dashboard}"
+    );
+    drop(server);
+    std::fs::write(&key_file, &old_key).unwrap();
+    let refused =
+        belfry(dir.path(), &["token", "create", "--scope", "read", "--config", &cfg, "--data", "data"], None);
+    assert_eq!(refused.status.code(), Some(1), "the old key no longer opens the store");
+    std::fs::write(&key_file, "not hex\n").unwrap();
+    let refused =
+        belfry(dir.path(), &["serve", "--listen", "127.0.0.1:0", "--config", &cfg, "--data", "data"], None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("64 hex characters"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // Bad input to `user add` changes nothing and says why.
+    std::fs::write(&key_file, &new_key).unwrap();
+    let short = belfry(
+        dir.path(),
+        &["user", "add", "bob", "--role", "viewer", "--password-stdin", "--config", &cfg, "--data", "data"],
+        Some("short\n"),
+    );
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
 
     // A wrong key: serve refuses to start, and says why.
     std::fs::write(&key_file, format!("{}\n", "ab".repeat(32))).unwrap();
