@@ -34,26 +34,34 @@ pub fn merge(
     if !ctx.errors.is_empty() {
         return Err(ctx.errors.into_iter().map(|e| name_object(e, &order)).collect());
     }
-    // Without errors every entry was read, in order: each must carry the id it is stored under.
+    // Without errors every entry was read, in order: each must carry the id it is stored under,
+    // and no id of the config file (those change only there).
     let read = [
         added.catalog.monitors.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
         added.catalog.alerting.channels.iter().map(|c| c.id.to_string()).collect(),
     ];
-    let mismatched: Vec<ConfigError> = order
-        .iter()
-        .zip(read)
-        .flat_map(|((section, stored), read)| {
-            stored.iter().zip(read).filter(|(s, r)| s != &r).map(move |(stored, read)| ConfigError {
-                file: format!("console:{}/{stored}", section.key()),
-                line: 1,
-                column: 1,
-                path: "id".to_owned(),
-                message: format!("the entry's id `{read}` is not the object's id `{stored}`"),
-            })
-        })
-        .collect();
-    if !mismatched.is_empty() {
-        return Err(mismatched);
+    let mut errors = vec![];
+    for ((section, stored), read) in order.iter().zip(read) {
+        for (stored, read) in stored.iter().zip(read) {
+            let (what, defined) = match section {
+                Section::Monitors => ("monitor", base.catalog.monitor(stored).is_some()),
+                Section::Channels => {
+                    ("channel", base.catalog.alerting.channels.iter().any(|c| c.id.as_str() == stored))
+                }
+            };
+            let message = if *stored != read {
+                format!("the entry's id `{read}` is not the object's id `{stored}`")
+            } else if defined {
+                format!("the config file already defines {what} `{stored}`")
+            } else {
+                continue;
+            };
+            let file = format!("console:{}/{stored}", section.key());
+            errors.push(ConfigError { file, line: 1, column: 1, path: "id".to_owned(), message });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     base.catalog.monitors.extend(added.catalog.monitors);
     base.catalog.alerting.channels.extend(added.catalog.alerting.channels);

@@ -101,44 +101,19 @@ pub(super) fn settings(ctx: &mut Ctx<'_>, root: &Sp) -> Settings {
 pub(super) fn console(ctx: &mut Ctx<'_>, root: &Sp, base: &Settings) -> Settings {
     let mut added = Settings::default();
     let Some(top) = ctx.map(root, "", &["monitors", "channels"]) else { return added };
-    let components: Vec<String> = base.catalog.components.iter().map(|c| c.id.to_string()).collect();
     if let Some(node) = top.value("monitors") {
+        let components: Vec<String> = base.catalog.components.iter().map(|c| c.id.to_string()).collect();
         let inherited =
             base.catalog.components.iter().filter_map(|c| Some((c.id.to_string(), c.incident?))).collect();
         let (mut ids, mut tags) = (Vec::new(), Vec::new());
-        let monitors = super::monitor::monitors(ctx, node, &components, &inherited, &mut ids, &mut tags);
-        let items = ctx.seq(node, "monitors").unwrap_or_default();
-        for (i, m) in monitors.into_iter().enumerate() {
-            if base.catalog.monitor(m.id.as_str()).is_some() {
-                if let Some(item) = items.get(i) {
-                    ctx.error(
-                        item,
-                        &format!("monitors[{i}].id"),
-                        format!("the config file already defines monitor `{}`", m.id),
-                    );
-                }
-                continue;
-            }
-            added.catalog.monitors.push(std::sync::Arc::new(m));
-        }
+        added.catalog.monitors =
+            super::monitor::monitors(ctx, node, &components, &inherited, &mut ids, &mut tags)
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect();
     }
     if let Some(node) = top.value("channels") {
-        let mut ids = Vec::new();
-        let channels = super::alerting::channel_list(ctx, node, &mut ids);
-        let items = ctx.seq(node, "channels").unwrap_or_default();
-        for (i, c) in channels.into_iter().enumerate() {
-            if base.catalog.alerting.channels.iter().any(|b| b.id == c.id) {
-                if let Some(item) = items.get(i) {
-                    ctx.error(
-                        item,
-                        &format!("channels[{i}].id"),
-                        format!("the config file already defines channel `{}`", c.id),
-                    );
-                }
-                continue;
-            }
-            added.catalog.alerting.channels.push(c);
-        }
+        added.catalog.alerting.channels = super::alerting::channel_list(ctx, node, &mut Vec::new());
     }
     added
 }
