@@ -71,15 +71,18 @@ impl ConsoleObject {
     /// The vault entry holding the console's order of components (a JSON list of ids). Under
     /// `object:` so other nodes hear of it like any console change; not a section's object.
     pub const COMPONENT_ORDER: &'static str = "object:layout:components";
+    /// Every vault entry of the console's configuration starts with this (a change to one is a
+    /// configuration change every node reloads).
+    pub const VAULT_PREFIX: &'static str = "object:";
 
     /// Its vault entry name: `object:{section}:{id}`.
     pub fn vault_name(section: Section, id: &str) -> String {
-        format!("object:{}:{id}", section.key())
+        format!("{}{}:{id}", Self::VAULT_PREFIX, section.key())
     }
 
     /// The object stored under a vault name, if it is one.
     pub fn from_vault(name: &str, yaml: String) -> Option<Self> {
-        let rest = name.strip_prefix("object:")?;
+        let rest = name.strip_prefix(Self::VAULT_PREFIX)?;
         let (section, id) = rest.split_once(':')?;
         Some(Self { section: Section::parse(section)?, id: id.to_owned(), yaml })
     }

@@ -49,7 +49,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// A request still unanswered after this gets a 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Routes under this prefix are the public Statuspage API, readable from any origin.
-const CORS_PREFIX: &str = "/api/v2/";
+pub(crate) const CORS_PREFIX: &str = "/api/v2/";
 
 struct Route {
     method: Method,
@@ -174,6 +174,21 @@ static ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/admin/account/totp/confirm", access: VIEWER_PAGE, handler: |f| on(f, console::totp_confirm) },
 ];
 
+impl Route {
+    /// A write by staff (write or admin tokens, editor or admin sessions): incidents,
+    /// maintenance, console objects, reloads. The writer waits until the public site shows it.
+    /// Everything else reaches the site another way or not at all: heartbeat pushes and probe
+    /// results through the engine's transitions; subscriptions, logins and acknowledgements
+    /// change nothing the page shows.
+    fn changes_site(&self) -> bool {
+        let staff = matches!(
+            self.access,
+            Access::Scope(Scope::Write | Scope::Admin) | Access::Role(Role::Editor | Role::Admin)
+        );
+        staff && !matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+    }
+}
+
 static TABLE: LazyLock<Vec<(Method, &'static str, Access)>> =
     LazyLock::new(|| ROUTES.iter().map(|r| (r.method.clone(), r.path, r.access)).collect());
 
@@ -210,6 +225,9 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
                 method_router = method_router.route_layer(from_fn_with_state(guard, require_role));
             }
         }
+        if route.changes_site() {
+            method_router = method_router.route_layer(from_fn_with_state(site.clone(), show_writes));
+        }
         match paths.iter_mut().find(|(path, _)| *path == route.path) {
             Some((_, existing)) => *existing = std::mem::take(existing).merge(method_router),
             None => paths.push((route.path, method_router)),
@@ -227,7 +245,6 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
     }
     let app = app
         .fallback(route_not_found)
-        .layer(from_fn_with_state(site.clone(), show_writes))
         .layer(Extension(site.clone()))
         .layer(Extension(Arc::new(SubscribeLimits::default())))
         .layer(Extension(Arc::new(LoginLimits::default())))
@@ -244,16 +261,12 @@ pub fn router_with(state: WebState, changes: ChangeFeed) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// After a successful write (incidents, maintenance, reload), marks the public site stale and
-/// answers once the rebuild that includes the write is out: the writer's next read shows it.
-/// Heartbeat pushes and probe results are left to the engine, whose transitions reach the
-/// site on their own.
+/// After a successful write of a route that [changes the site](Route::changes_site), marks the
+/// public site stale and answers once the rebuild that includes the write is out: the writer's
+/// next read shows it.
 async fn show_writes(State(site): State<Arc<Site>>, request: Request, next: Next) -> Response {
-    let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && !request.uri().path().starts_with("/api/v1/push/")
-        && !request.uri().path().starts_with("/api/v1/probe/");
     let response = next.run(request).await;
-    if write && response.status().is_success() {
+    if response.status().is_success() {
         site.changed_and_wait().await;
     }
     response

@@ -11,7 +11,7 @@ use super::{PgStore, access, vault};
 
 /// Vault entries holding the console's configuration objects: every node reloads when one
 /// changes.
-const CONSOLE_OBJECTS: &str = "object:";
+const CONSOLE_OBJECTS: &str = belfry_core::ConsoleObject::VAULT_PREFIX;
 
 impl PgStore {
     async fn tell_if_config(&self, name: &str) {

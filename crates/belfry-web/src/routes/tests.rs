@@ -493,3 +493,34 @@ async fn middleware_errors_without_a_body_become_json() {
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json["error"]["code"], "service_unavailable");
 }
+
+#[test]
+fn staff_writes_wait_for_the_site_and_nothing_else_does() {
+    let changes = |method: Method, path: &str| {
+        super::ROUTES
+            .iter()
+            .find(|r| r.method == method && r.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is not a route"))
+            .changes_site()
+    };
+    for (method, path) in [
+        (Method::POST, "/api/v1/incidents"),
+        (Method::PATCH, "/api/v1/maintenances/{id}"),
+        (Method::POST, "/api/v1/reload"),
+        (Method::POST, "/admin/incidents/{id}/updates"),
+        (Method::POST, "/admin/monitors"),
+    ] {
+        assert!(changes(method.clone(), path), "{method} {path}");
+    }
+    for (method, path) in [
+        (Method::GET, "/api/v1/incidents"),
+        (Method::POST, "/api/v1/push/{token}"),
+        (Method::POST, "/api/v1/probe/results"),
+        (Method::POST, "/subscribe"),
+        (Method::POST, "/admin/login"),
+        (Method::POST, "/ack/{token}"),
+        (Method::POST, "/admin/logout"),
+    ] {
+        assert!(!changes(method.clone(), path), "{method} {path}");
+    }
+}
