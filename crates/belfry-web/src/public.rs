@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::routes::CORS_PREFIX;
 use crate::site::{Built, NOT_FOUND_PATH, Site};
 
-/// The public Statuspage API, readable from any origin (as the router's CORS layer answers).
-const CORS_PREFIX: &str = "/api/v2/";
+// What the router's CORS layer adds to a GET under `CORS_PREFIX` (readable from any origin).
 const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 const CORS_VARY: HeaderValue =
     HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");

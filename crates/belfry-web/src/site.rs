@@ -116,8 +116,8 @@ impl Site {
 
     /// The current set; waits for the first build.
     pub async fn current(self: &Arc<Self>) -> Result<Arc<Built>, ApiError> {
-        if let Current::Ready(built) = &*self.current.borrow() {
-            return Ok(built.clone());
+        if let Some(built) = self.ready() {
+            return Ok(built);
         }
         self.start();
         let mut rx = self.current.subscribe();

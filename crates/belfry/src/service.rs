@@ -108,7 +108,8 @@ pub async fn stored_component_order(vault: &Vault) -> Result<Vec<String>, String
 
 /// The console's objects kept in `vault`.
 pub async fn stored_objects(vault: &Vault) -> Result<Vec<ConsoleObject>, String> {
-    let entries = vault.list("object:").await.map_err(|e| format!("reading console objects: {e}"))?;
+    let entries =
+        vault.list(ConsoleObject::VAULT_PREFIX).await.map_err(|e| format!("reading console objects: {e}"))?;
     Ok(entries
         .into_iter()
         .filter_map(|(name, yaml)| ConsoleObject::from_vault(&name, String::from_utf8(yaml).ok()?))
@@ -125,13 +126,15 @@ impl Runtime for Service {
     fn states(&self) -> Vec<LiveState> {
         let mut states = self.engine.states();
         let others = self.others.read().unwrap_or_else(|e| e.into_inner());
-        if !others.is_empty() {
-            for live in &mut states {
-                if let Some(theirs) = others.get(&live.monitor)
-                    && !self.engine.owns(&live.monitor)
-                {
-                    *live = theirs.clone();
-                }
+        if others.is_empty() {
+            return states;
+        }
+        let owns = self.engine.ownership();
+        for live in &mut states {
+            if !owns(&live.monitor)
+                && let Some(theirs) = others.get(&live.monitor)
+            {
+                *live = theirs.clone();
             }
         }
         states

@@ -7,6 +7,13 @@ use belfry_core::store::StoreError;
 use super::error::db;
 use crate::{codec, sql};
 
+/// A `tokens` row as fetched: `(id, scope, hash, created_at)`.
+type TokenRow = (String, String, String, i64);
+
+fn decode((id, scope, hash, created_at): TokenRow) -> Result<ApiToken, StoreError> {
+    codec::decode_token(id, &scope, hash, created_at)
+}
+
 pub(super) async fn insert(pool: &Pool, token: &ApiToken) -> Result<(), StoreError> {
     let (id, scope, hash, created_at) = codec::encode_token(token);
     sqlx::query(sql::INSERT_TOKEN)
@@ -21,17 +28,14 @@ pub(super) async fn insert(pool: &Pool, token: &ApiToken) -> Result<(), StoreErr
 }
 
 pub(super) async fn by_hash(pool: &Pool, hash: &str) -> Result<Option<ApiToken>, StoreError> {
-    let row: Option<(String, String, String, i64)> =
+    let row: Option<TokenRow> =
         sqlx::query_as(sql::TOKEN_BY_HASH).bind(hash).fetch_optional(pool).await.map_err(db)?;
-    row.map(|(id, scope, hash, created_at)| codec::decode_token(id, &scope, hash, created_at)).transpose()
+    row.map(decode).transpose()
 }
 
 pub(super) async fn all(pool: &Pool) -> Result<Vec<ApiToken>, StoreError> {
-    let rows: Vec<(String, String, String, i64)> =
-        sqlx::query_as(sql::TOKENS).fetch_all(pool).await.map_err(db)?;
-    rows.into_iter()
-        .map(|(id, scope, hash, created_at)| codec::decode_token(id, &scope, hash, created_at))
-        .collect()
+    let rows: Vec<TokenRow> = sqlx::query_as(sql::TOKENS).fetch_all(pool).await.map_err(db)?;
+    rows.into_iter().map(decode).collect()
 }
 
 pub(super) async fn delete(pool: &Pool, id: &str) -> Result<bool, StoreError> {

@@ -117,17 +117,20 @@ fn non_empty_names<'n>(
 /// "unknown channel `x`" with a suggestion, or the declared ids when none is near.
 fn unknown_ref(what: &str, section: &str, raw: &str, known: &[String]) -> String {
     let ids: Vec<&str> = known.iter().map(String::as_str).collect();
-    match did_you_mean(raw, &ids) {
-        Some(near) => format!("unknown {what} `{raw}`; did you mean `{near}`?"),
-        None if ids.is_empty() => format!("unknown {what} `{raw}`: no `{section}` are declared"),
-        None if ids.len() > 10 => {
-            format!(
-                "unknown {what} `{raw}`; declared {section}: {}, … ({} in all)",
-                ids[..10].join(", "),
-                ids.len()
-            )
+    let head = format!("unknown {what} `{raw}`");
+    not_known(&head, raw, &ids, &format!("no `{section}` are declared"), &format!("declared {section}"))
+}
+
+/// `head` followed by the known name nearest `raw`, or else by the known names (the first ten)
+/// after `listed`, or `none` when there are none.
+fn not_known(head: &str, raw: &str, known: &[&str], none: &str, listed: &str) -> String {
+    match did_you_mean(raw, known) {
+        Some(near) => format!("{head}; did you mean `{near}`?"),
+        None if known.is_empty() => format!("{head}: {none}"),
+        None if known.len() > 10 => {
+            format!("{head}; {listed}: {}, … ({} in all)", known[..10].join(", "), known.len())
         }
-        None => format!("unknown {what} `{raw}`; declared {section}: {}", ids.join(", ")),
+        None => format!("{head}; {listed}: {}", known.join(", ")),
     }
 }
 
@@ -415,18 +418,7 @@ fn tag_filter(ctx: &mut Ctx<'_>, node: &Sp, path: &str, tags: &[String]) -> Vec<
 /// "no monitor has tag `x`" with a suggestion, or the (valid) tags in use when none is near.
 fn unknown_tag(raw: &str, tags: &[String]) -> String {
     let known: Vec<&str> = tags.iter().map(String::as_str).filter(|t| check_tag(t).is_ok()).collect();
-    match did_you_mean(raw, &known) {
-        Some(near) => format!("no monitor has tag `{raw}`; did you mean `{near}`?"),
-        None if known.is_empty() => format!("no monitor has tag `{raw}`: no monitor has `tags`"),
-        None if known.len() > 10 => {
-            format!(
-                "no monitor has tag `{raw}`; tags in use: {}, … ({} in all)",
-                known[..10].join(", "),
-                known.len()
-            )
-        }
-        None => format!("no monitor has tag `{raw}`; tags in use: {}", known.join(", ")),
-    }
+    not_known(&format!("no monitor has tag `{raw}`"), raw, &known, "no monitor has `tags`", "tags in use")
 }
 
 /// Event kinds, exact or with a `*` wildcard (`incident_*`).

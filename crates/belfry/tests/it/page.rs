@@ -86,6 +86,26 @@ async fn start() -> (Target, tempfile::TempDir, String, Server) {
     (target, dir, cfg, server)
 }
 
+/// The server sends a run of identical healthy days as one cell (`data-days`); the page script
+/// must have drawn every bar as 90 cells again, 5 units apart, each titled with its own day.
+fn assert_one_cell_per_day(dom: &str) {
+    assert!(!dom.contains("data-days=\""), "a run of days was left as one cell: {dom}");
+    for bar in dom.split("<svg class=\"bar\"").skip(1) {
+        let bar = &bar[..bar.find("</svg>").unwrap()];
+        let mut days = Vec::new();
+        for (i, cell) in bar.split("<rect class=\"day ").skip(1).enumerate() {
+            let open = &cell[..cell.find('>').unwrap()];
+            assert!(open.contains(&format!(r#" x="{}" width="4" "#, 5 * i)), "cell {i}: {open}");
+            let title = cell.split("<title>").nth(1).unwrap().split("</title>").next().unwrap();
+            let (day, _) = title.split_once(": ").unwrap_or_else(|| panic!("cell {i}: {title}"));
+            assert!(!day.contains('–'), "cell {i} is titled with a range: {title}");
+            days.push(day.to_owned());
+        }
+        days.dedup();
+        assert_eq!(days.len(), 90, "one cell per day, each its own: {days:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_renders_in_chromium_with_groups_and_90_day_bars() {
     let (_target, dir, _cfg, server) = start().await;
@@ -110,6 +130,7 @@ async fn the_page_renders_in_chromium_with_groups_and_90_day_bars() {
     assert!(dom.contains(r#"<details class="group" id="group-platform" open="">"#), "{dom}");
     assert_eq!(dom.matches("<svg class=\"bar\"").count(), 3, "one bar per component");
     assert_eq!(dom.matches("<rect class=\"day ").count(), 3 * 90, "90 days each");
+    assert_one_cell_per_day(&dom);
     assert!(dom.contains("<rect class=\"day up\""), "today has data");
     assert!(dom.contains(": 0 min down, 100 %</title>"));
     // The reader's local time was added next to the page's zone.
@@ -154,6 +175,9 @@ async fn a_monitor_going_down_changes_the_open_page_within_a_second() {
     assert_eq!(page.eval("window.__sameDocument").await, json!(42), "updated in place, not reloaded");
     let status = page.eval("document.querySelector('[data-component=api]').dataset.status").await;
     assert_eq!(status, json!("major_outage"));
+    // The swapped-in bars were drawn day by day again, like those of the first load.
+    let cells = "[document.querySelectorAll('rect.day').length, document.querySelectorAll('rect.day[data-days]').length]";
+    assert_eq!(page.eval(cells).await, json!([3 * 90, 0]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
