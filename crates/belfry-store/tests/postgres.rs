@@ -64,20 +64,26 @@ async fn reopening_keeps_everything() {
     suite::durable::after_reopen(&store).await;
 }
 
+/// A store on `db`, and a second connection that has installed `triggers` (which refuse some
+/// writes), for the test to drop them with.
+async fn with_triggers(db: &TestDb, triggers: &'static str) -> (PgStore, PgConnection) {
+    let store = PgStore::open(&db.url(), 2).await.unwrap();
+    let mut other = PgConnection::connect(&db.url()).await.unwrap();
+    other.execute(sqlx::raw_sql(triggers)).await.unwrap();
+    (store, other)
+}
+
 #[tokio::test]
 async fn a_statement_failing_mid_batch_rolls_back_the_whole_batch() {
     let db = TestDb::create().await;
-    let store = PgStore::open(&db.url(), 2).await.unwrap();
-    let mut other = PgConnection::connect(&db.url()).await.unwrap();
-    other
-        .execute(sqlx::raw_sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
-             CREATE TRIGGER refuse_states BEFORE INSERT ON policy_states \
-             FOR EACH ROW EXECUTE FUNCTION refuse();",
-        ))
-        .await
-        .unwrap();
+    let (store, mut other) = with_triggers(
+        &db,
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+         CREATE TRIGGER refuse_states BEFORE INSERT ON policy_states \
+         FOR EACH ROW EXECUTE FUNCTION refuse();",
+    )
+    .await;
     suite::durable::write_is_refused(&store).await;
     other.execute("DROP TRIGGER refuse_states ON policy_states").await.unwrap();
     suite::durable::write_is_accepted(&store).await;
@@ -86,17 +92,14 @@ async fn a_statement_failing_mid_batch_rolls_back_the_whole_batch() {
 #[tokio::test]
 async fn a_timeline_entry_failing_mid_save_rolls_back_the_incident() {
     let db = TestDb::create().await;
-    let store = PgStore::open(&db.url(), 2).await.unwrap();
-    let mut other = PgConnection::connect(&db.url()).await.unwrap();
-    other
-        .execute(sqlx::raw_sql(
-            "CREATE FUNCTION refuse_notes() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN IF NEW.kind = 'note' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
-             CREATE TRIGGER refuse_notes BEFORE INSERT ON incident_timeline \
-             FOR EACH ROW EXECUTE FUNCTION refuse_notes();",
-        ))
-        .await
-        .unwrap();
+    let (store, mut other) = with_triggers(
+        &db,
+        "CREATE FUNCTION refuse_notes() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN IF NEW.kind = 'note' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_notes BEFORE INSERT ON incident_timeline \
+         FOR EACH ROW EXECUTE FUNCTION refuse_notes();",
+    )
+    .await;
     suite::incidents::refused_note_rolls_back_the_save(&store).await;
     other.execute("DROP TRIGGER refuse_notes ON incident_timeline").await.unwrap();
     suite::incidents::note_is_accepted(&store).await;
@@ -105,19 +108,16 @@ async fn a_timeline_entry_failing_mid_save_rolls_back_the_incident() {
 #[tokio::test]
 async fn a_statement_failing_mid_replace_or_user_deletion_rolls_back() {
     let db = TestDb::create().await;
-    let store = PgStore::open(&db.url(), 2).await.unwrap();
-    let mut other = PgConnection::connect(&db.url()).await.unwrap();
-    other
-        .execute(sqlx::raw_sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
-             CREATE TRIGGER refuse_vault BEFORE INSERT ON vault \
-             FOR EACH ROW WHEN (NEW.sealed = 'refused') EXECUTE FUNCTION refuse(); \
-             CREATE TRIGGER refuse_user_delete BEFORE DELETE ON users \
-             FOR EACH ROW WHEN (OLD.name = 'undeletable') EXECUTE FUNCTION refuse();",
-        ))
-        .await
-        .unwrap();
+    let (store, mut other) = with_triggers(
+        &db,
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+         CREATE TRIGGER refuse_vault BEFORE INSERT ON vault \
+         FOR EACH ROW WHEN (NEW.sealed = 'refused') EXECUTE FUNCTION refuse(); \
+         CREATE TRIGGER refuse_user_delete BEFORE DELETE ON users \
+         FOR EACH ROW WHEN (OLD.name = 'undeletable') EXECUTE FUNCTION refuse();",
+    )
+    .await;
     suite::admin::refused_statements_roll_back(&store).await;
     other
         .execute(sqlx::raw_sql(

@@ -113,7 +113,7 @@ fn main() -> ExitCode {
                     overrides: args.resolve.into_iter().collect(),
                     buffer: args.buffer,
                 };
-                belfry::remote::run(options, belfry::remote::stop_signal()).await
+                belfry::remote::run(options, app::shutdown_signal()).await
             }
             Command::Export { data } => {
                 let loaded = app::load_data(&data).await?;

@@ -324,16 +324,7 @@ impl Dispatcher {
                 continue;
             }
             touched.insert(alert.id.clone());
-            let Some(escalation) = catalog.alerting.escalation(&alert.escalation) else { continue };
-            let notified: HashSet<String> =
-                (0..alert.fired).filter_map(|n| escalation.nth(n)).flat_map(|s| s.channels).collect();
-            let links = Links { public_url: None, ack_token: None };
-            for channel in notified {
-                let key = format!("{}:resolved:{channel}", alert.id);
-                let message = message::build(alert, catalog, key, true, &links);
-                deliveries.push(message::delivery(alert, &channel, message, now));
-                told.insert(channel);
-            }
+            told.extend(tell_resolved(catalog, alert, now, deliveries));
         }
         told
     }
@@ -522,4 +513,24 @@ fn jitter(id: &str, attempt: u32) -> f64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     (h % 10_000) as f64 / 10_000.0
+}
+
+/// Tells every channel `alert` paged so far that it is resolved (so PagerDuty and Opsgenie
+/// close their incident); returns those channels.
+fn tell_resolved(
+    catalog: &Catalog,
+    alert: &Alert,
+    now: Timestamp,
+    deliveries: &mut Vec<Delivery>,
+) -> HashSet<String> {
+    let Some(escalation) = catalog.alerting.escalation(&alert.escalation) else { return HashSet::new() };
+    let notified: HashSet<String> =
+        (0..alert.fired).filter_map(|n| escalation.nth(n)).flat_map(|s| s.channels).collect();
+    let links = Links { public_url: None, ack_token: None };
+    for channel in &notified {
+        let key = format!("{}:resolved:{channel}", alert.id);
+        let message = message::build(alert, catalog, key, true, &links);
+        deliveries.push(message::delivery(alert, channel, message, now));
+    }
+    notified
 }

@@ -10,8 +10,7 @@ use belfry_core::probe::ProbeStatus;
 use belfry_core::{StoreError, alert::Delivery};
 use jiff::Timestamp;
 
-use super::message::{self, Links};
-use super::{Dispatcher, DrainReport};
+use super::{Dispatcher, DrainReport, tell_resolved};
 
 fn subject(region: &str) -> String {
     format!("probe:{region}")
@@ -85,16 +84,7 @@ impl Dispatcher {
                     continue;
                 }
                 tracing::info!(subject = %alert.subject, "remote probe reports again");
-                if let Some(escalation) = catalog.alerting.escalation(&alert.escalation) {
-                    let notified: HashSet<String> =
-                        (0..alert.fired).filter_map(|n| escalation.nth(n)).flat_map(|s| s.channels).collect();
-                    let links = Links { public_url: None, ack_token: None };
-                    for channel in notified {
-                        let key = format!("{}:resolved:{channel}", alert.id);
-                        let message = message::build(&alert, catalog, key, true, &links);
-                        deliveries.push(message::delivery(&alert, &channel, message, now));
-                    }
-                }
+                tell_resolved(catalog, &alert, now, &mut deliveries);
                 changed.push(alert);
             }
         }

@@ -61,9 +61,11 @@ impl Engine {
         inner.owned = owned;
     }
 
-    /// Whether this node runs `monitor`.
-    pub fn owns(&self, monitor: &MonitorId) -> bool {
-        owns(&self.lock().owned, monitor)
+    /// Whether this node runs a monitor, as the engine stands now: one lock for the questions
+    /// about every monitor (readers ask per request).
+    pub fn ownership(&self) -> impl Fn(&MonitorId) -> bool + use<> {
+        let owned = self.lock().owned.clone();
+        move |monitor| owns(&owned, monitor)
     }
 
     /// Monitors with a check in flight now.

@@ -138,9 +138,10 @@ impl Slot {
                 self.recent.remove(0);
             }
         }
-        let transition = match self.spec.regions.is_some() {
-            true => regional::observe(self, result, now),
-            false => self.policy.observe(&self.spec.policy, result, &self.recent),
+        let transition = if self.spec.regions.is_some() {
+            regional::observe(self, result, now)
+        } else {
+            self.policy.observe(&self.spec.policy, result, &self.recent)
         };
         self.dirty |= transition.is_some() || !result.ok || was_unsettled;
         if result.ok && self.policy.state == MonitorState::Up && !self.policy.flapping {

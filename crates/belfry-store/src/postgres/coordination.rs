@@ -71,11 +71,6 @@ impl PgCoordination {
         Self { options, pool, node, session: tokio::sync::Mutex::new(session) }
     }
 
-    /// This node's name in notifications.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
     /// Rotates the order in which this node reaches for free buckets.
     fn seed(&self) -> u32 {
         self.node.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % BUCKETS

@@ -8,4 +8,4 @@ mod resolve;
 mod runner;
 
 pub use resolve::{Overrides, parse_override};
-pub use runner::{ProbeOptions, run, stop_signal};
+pub use runner::{ProbeOptions, run};

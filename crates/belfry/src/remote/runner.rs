@@ -169,15 +169,10 @@ async fn poll_loop(client: Arc<ServerClient>, monitors: Arc<Mutex<Monitors>>, op
                     let monitor = Arc::new(monitor);
                     let scheduled = match old.remove(&monitor.id) {
                         Some(s) if s.monitor.interval() == monitor.interval() => Scheduled { monitor, ..s },
-                        Some(s) => Scheduled {
+                        kept => Scheduled {
                             next_due: next_slot(monitor.id.as_str(), monitor.interval(), now),
+                            running: kept.is_some_and(|s| s.running),
                             monitor,
-                            running: s.running,
-                        },
-                        None => Scheduled {
-                            next_due: next_slot(monitor.id.as_str(), monitor.interval(), now),
-                            monitor,
-                            running: false,
                         },
                     };
                     guard.by_id.insert(scheduled.monitor.id.clone(), scheduled);
@@ -233,21 +228,5 @@ async fn push_loop(client: Arc<ServerClient>, buffer: Arc<Mutex<Buffer>>) {
                 }
             }
         }
-    }
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
     }
 }

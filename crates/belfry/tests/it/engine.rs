@@ -25,20 +25,27 @@ pub async fn rig(yaml: &str) -> Rig {
 }
 
 pub async fn rig_in(dir: tempfile::TempDir, yaml: &str) -> Rig {
-    let settings = config::load_str("test.yaml", yaml).unwrap_or_else(|e| panic!("{e:?}"));
     let url = format!("sqlite://{}", dir.path().join("belfry.db").display());
     let storage = belfry::app::open_store(&url, 4).await.unwrap();
     let store: Arc<dyn Store> = storage.clone();
+    let (engine, clock) = engine_on(store.clone(), yaml).await;
+    Rig { engine, store, storage, clock, _dir: dir }
+}
+
+/// An engine over `store` running the monitors of `yaml` on a fake clock, resumed from the
+/// store.
+pub async fn engine_on(store: Arc<dyn Store>, yaml: &str) -> (Arc<Engine>, Arc<FakeClock>) {
+    let settings = config::load_str("test.yaml", yaml).unwrap_or_else(|e| panic!("{e:?}"));
     let clock = FakeClock::at(1_800_000_000);
     let engine = Engine::new(
         EngineConfig::default(),
         Arc::new(settings.catalog),
-        store.clone(),
+        store,
         clock.clone(),
         Checkers::new(),
     );
     engine.resume().await.unwrap();
-    Rig { engine, store, storage, clock, _dir: dir }
+    (engine, clock)
 }
 
 impl Rig {

@@ -270,3 +270,29 @@ async fn a_monitor_taken_over_resumes_its_state_and_waits_for_its_next_slot() {
         "run at its next slot"
     );
 }
+
+/// A heartbeat pinged at a node that does not run it: the ping is not judged there (its owner,
+/// told over LISTEN/NOTIFY, judges it), but it is remembered, so the monitor does not go down
+/// when this node takes it over.
+#[tokio::test]
+async fn a_ping_at_another_node_is_remembered_not_judged_there() {
+    let yaml = r#"
+monitors:
+  - {id: nightly, kind: heartbeat, token: "0123456789abcdef-token", expect_every: 60s, grace: 30s,
+     interval: 10s, failure: {threshold: 1}, recovery: {threshold: 1}}
+"#;
+    let here = rig(yaml).await;
+    let id = MonitorId::parse("nightly").unwrap();
+    here.engine.set_owned(Some(HashSet::new())).await;
+    here.clock.advance(Duration::from_secs(80));
+    assert_eq!(here.engine.push("0123456789abcdef-token", None).unwrap(), id);
+    here.engine.flush().await.unwrap();
+    assert!(here.store.results(&id, None, 10).await.unwrap().is_empty(), "not judged here");
+
+    // Taken over: 120 s after the start is late for a monitor never pinged, in time for the
+    // ping 40 s ago.
+    here.engine.set_owned(Some(HashSet::from([id.clone()]))).await;
+    here.engine.tick(here.clock.advance(Duration::from_secs(40))).await.unwrap();
+    assert_eq!(here.store.results(&id, None, 10).await.unwrap().len(), 1, "run once taken over");
+    assert_eq!(here.state("nightly"), MonitorState::Up, "the remembered ping counts");
+}

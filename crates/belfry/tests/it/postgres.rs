@@ -7,9 +7,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use belfry::config;
 use belfry_core::{MonitorId, MonitorState};
-use belfry_probe::{Checkers, Engine, EngineConfig};
+use belfry_probe::Engine;
 
 use belfry::service::Service;
 use belfry::settings::ConfigSource;
@@ -18,6 +17,7 @@ use belfry_core::alert::DeliveryStatus;
 use belfry_core::store::Storage;
 use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
 
+use crate::engine::engine_on;
 use crate::support::{FakeClock, Receiver, Server, Target, eventually, get_json, test_vault, write};
 
 /// A database of its own, dropped with this.
@@ -97,17 +97,8 @@ async fn the_engine_keeps_deciding_while_postgres_is_away_and_writes_everything_
          failure: {{threshold: 3}}, recovery: {{threshold: 2}}}}\n",
         target.url("/health")
     );
-    let settings = config::load_str("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e:?}"));
     let store = belfry::app::open_store(&db.url(), 2).await.unwrap();
-    let clock = FakeClock::at(1_800_000_000);
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(settings.catalog),
-        store.clone(),
-        clock.clone(),
-        Checkers::new(),
-    );
-    engine.resume().await.unwrap();
+    let (engine, clock) = engine_on(store.clone(), &yaml).await;
     let state = || engine.states()[0].state;
     let ten = Duration::from_secs(10);
 
@@ -205,17 +196,8 @@ alerts:
         first.url("/hook"),
         backup.url("/hook")
     );
-    let settings = config::load_str("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e:?}"));
     let store = belfry::app::open_store(&db.url(), 2).await.unwrap();
-    let clock = FakeClock::at(1_800_000_000);
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(settings.catalog),
-        store.clone(),
-        clock.clone(),
-        Checkers::new(),
-    );
-    engine.resume().await.unwrap();
+    let (engine, clock) = engine_on(store.clone(), &yaml).await;
     let runtime = Arc::new(Service::new(
         engine.clone(),
         store.clone(),
@@ -325,7 +307,6 @@ async fn a_database_at_its_connection_limit_loses_no_transition() {
          failure: {{threshold: 2}}, recovery: {{threshold: 1}}}}\n",
         target.url("/health")
     );
-    let settings = config::load_str("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e:?}"));
     // Connection limits do not bind superusers: Belfry connects as an ordinary role owning the database.
     let role = format!("belfry_it_limited_{}", std::process::id());
     let _ = psql(&db.admin, &format!("DROP ROLE IF EXISTS {role}"));
@@ -333,15 +314,7 @@ async fn a_database_at_its_connection_limit_loses_no_transition() {
     psql(&db.admin, &format!("ALTER DATABASE {} OWNER TO {role}", db.name)).unwrap();
     let url = format!("postgres://{role}@{}", db.url().split_once('@').unwrap().1);
     let store = belfry::app::open_store(&url, 2).await.unwrap();
-    let clock = FakeClock::at(1_800_000_000);
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(settings.catalog),
-        store.clone(),
-        clock.clone(),
-        Checkers::new(),
-    );
-    engine.resume().await.unwrap();
+    let (engine, clock) = engine_on(store.clone(), &yaml).await;
     let ten = Duration::from_secs(10);
     engine.tick(clock.advance(ten)).await.unwrap();
 
