@@ -20,6 +20,13 @@ pub struct LiveState {
     pub flapping: bool,
 }
 
+impl LiveState {
+    /// The state a monitor's policy memory shows.
+    pub fn of(monitor: MonitorId, policy: &crate::policy::PolicyState) -> Self {
+        Self { monitor, state: policy.state, since: policy.since, flapping: policy.flapping }
+    }
+}
+
 /// What `/readyz` reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Readiness {

@@ -59,15 +59,7 @@ impl Service {
             Ok(persisted) => {
                 let states = persisted
                     .into_iter()
-                    .map(|(monitor, p)| {
-                        let live = LiveState {
-                            monitor: monitor.clone(),
-                            state: p.state,
-                            since: p.since,
-                            flapping: p.flapping,
-                        };
-                        (monitor, live)
-                    })
+                    .map(|(monitor, p)| (monitor.clone(), LiveState::of(monitor, &p)))
                     .collect();
                 *self.others.write().unwrap_or_else(|e| e.into_inner()) = states;
             }

@@ -185,16 +185,8 @@ impl Engine {
 
     pub fn states(&self) -> Vec<LiveState> {
         let inner = self.lock();
-        let mut states: Vec<LiveState> = inner
-            .slots
-            .values()
-            .map(|s| LiveState {
-                monitor: s.spec.id.clone(),
-                state: s.policy.state,
-                since: s.policy.since,
-                flapping: s.policy.flapping,
-            })
-            .collect();
+        let mut states: Vec<LiveState> =
+            inner.slots.values().map(|s| LiveState::of(s.spec.id.clone(), &s.policy)).collect();
         states.sort_by(|a, b| a.monitor.cmp(&b.monitor));
         states
     }
