@@ -9,6 +9,13 @@ use belfry_core::StoreError;
 use belfry_core::auth::Scope;
 use serde::Serialize;
 
+/// The OS random source failed (tokens, secrets): the service cannot serve this now.
+impl From<belfry_core::auth::NoRandomness> for ApiError {
+    fn from(_: belfry_core::auth::NoRandomness) -> Self {
+        Self::Status(StatusCode::SERVICE_UNAVAILABLE)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A query parameter is missing, malformed or out of range.

@@ -187,14 +187,6 @@ fn validate(catalog: &Catalog, req: SubscribeRequest) -> Result<(SubscriberKind,
     Ok((kind, components))
 }
 
-/// A random link token: 32 bytes, hex.
-fn new_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Store(belfry_core::StoreError::Other(format!("no randomness: {e}"))))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 async fn create(
     state: &WebState,
     catalog: &Catalog,
@@ -208,7 +200,7 @@ async fn create(
         components,
         confirmed_at: None,
         created_at: now,
-        token: new_token()?,
+        token: belfry_core::auth::random_hex(32)?,
     };
     // An address that is already subscribed (or pending) gets nothing new: the answer is the
     // same either way, and the owner can use the link they already have.

@@ -1,6 +1,6 @@
 //! `dns` monitors against real Knot DNS servers whose records change at run time (P7: check
 //! what the world sees): the engine on a fake clock for state changes, the checker directly for
-//! what each server said.
+//! what each server said, and the outage once more through `belfry serve`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,12 @@ fn two_nameservers() -> (Knot, Knot) {
 
 fn one_nameserver() -> Knot {
     let port = knot::free_port(&["127.0.0.1"]);
-    Knot::start("127.0.0.1", port, "www A 192.0.2.10\napi A 192.0.2.20\napi A 192.0.2.21\n")
+    Knot::start(
+        "127.0.0.1",
+        port,
+        "www A 192.0.2.10\napi A 192.0.2.20\napi A 192.0.2.21\nv6 AAAA 2001:db8::10\n\
+         alias CNAME www\n@ CAA 0 issue \"letsencrypt.org\"\n_https._tcp SRV 10 5 443 www\n",
+    )
 }
 
 /// Loads one monitor from YAML and runs its check once.
@@ -220,6 +225,11 @@ async fn nxdomain_nodata_refused_timeout_and_unreachable_are_told_apart() {
     );
     assert_eq!(nodata.values["servers"][0]["outcome"], "nodata");
 
+    // A zone the server is configured for but could not load.
+    let servfail = check_once(&dns_yaml(&at("www.broken.test", "A"), "")).await;
+    assert_eq!(servfail.dns_rcode.as_deref(), Some("SERVFAIL"), "{:?}", servfail.values);
+    assert_eq!(servfail.values["servers"][0]["outcome"], "servfail", "{:?}", servfail.values);
+
     let refused = check_once(&dns_yaml(&at("www.other.test", "A"), "")).await;
     assert_eq!(refused.dns_rcode.as_deref(), Some("REFUSED"));
     assert_eq!(reason(&refused), "REFUSED: the server refused the query");
@@ -292,6 +302,30 @@ async fn answers_bodies_expect_and_record_types() {
     ))
     .await;
     assert_eq!(soa.error, None, "{:?}", soa.body);
+
+    let aaaa =
+        check_once(&dns_yaml(&at("v6.example.test", "AAAA"), r#", conditions: ["[BODY] == 2001:db8::10"]"#))
+            .await;
+    assert_eq!(aaaa.error, None, "{:?}", aaaa.body);
+    let cname = check_once(&dns_yaml(
+        &at("alias.example.test", "CNAME"),
+        r#", conditions: ["[BODY] == www.example.test."]"#,
+    ))
+    .await;
+    assert_eq!(cname.error, None, "{:?}", cname.body);
+    let caa = check_once(&dns_yaml(
+        &at("example.test", "CAA"),
+        r#", conditions: ["[BODY] == pat(*letsencrypt.org*)"]"#,
+    ))
+    .await;
+    assert_eq!(caa.error, None, "{:?}", caa.body);
+    let srv = check_once(&dns_yaml(
+        &at("_https._tcp.example.test", "SRV"),
+        r#", conditions: ["[BODY] == www.example.test.:443"]"#,
+    ))
+    .await;
+    assert_eq!(srv.error, None, "{:?} {:?}", srv.body, srv.values);
+    assert_eq!(srv.values["servers"][0]["answers"][0]["ttl"], 300);
 }
 
 #[tokio::test]
@@ -311,4 +345,52 @@ async fn a_truncated_udp_answer_is_asked_again_over_tcp() {
     assert_eq!(obs.error, None);
     assert_eq!(obs.values["servers"][0]["transport"], "tcp");
     assert_eq!(obs.values["servers"][0]["answers"].as_array().unwrap().len(), 40);
+}
+
+/// The same outage through `belfry serve`: the record deleted from the nameserver takes the
+/// monitor down by its policy (public status follows), restoring it brings it back up.
+#[tokio::test]
+async fn the_real_server_sees_a_deleted_record_as_an_outage_and_its_return_as_recovery() {
+    require_knot!();
+    use crate::binary::{monitor_state, token};
+    use crate::support::{Server, eventually, get_json, write};
+
+    let ns = one_nameserver();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "belfry.yaml",
+        &format!(
+            "components:\n  - {{id: web, name: Website}}\n\
+             monitors:\n  - {{id: www-dns, kind: dns, component: web, interval: 1s, timeout: 1s,\n\
+             \x20     query: {{name: www.example.test, type: A, servers: [\"{}\"]}},\n\
+             \x20     failure: {{threshold: 2}}, recovery: {{threshold: 2}}}}\n",
+            ns.server()
+        ),
+    );
+    let server = Server::start(dir.path(), &["--config", &cfg, "--data", "data"]);
+    let read = token(dir.path(), &cfg, "read");
+    let limit = Duration::from_secs(30);
+    let state = || async { monitor_state(&server, &read, "www-dns").await };
+    eventually("up while the record is served", limit, || async { (state().await.0 == "up").then_some(()) })
+        .await;
+
+    ns.unset("www", "A");
+    let down = eventually("down after the record is deleted", limit, || async {
+        let (s, body) = state().await;
+        (s == "down").then_some(body)
+    })
+    .await;
+    let reason = down["last_result"]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("NXDOMAIN") || reason.contains("NODATA"), "{down}");
+    let (_, components) = get_json(&server.url("/api/v2/components.json"), None).await;
+    assert_eq!(components["components"][0]["status"], "major_outage", "{components}");
+
+    ns.set("www", "A", "192.0.2.10");
+    eventually("up after the record is restored", limit, || async {
+        (state().await.0 == "up").then_some(())
+    })
+    .await;
+    let (_, components) = get_json(&server.url("/api/v2/components.json"), None).await;
+    assert_eq!(components["components"][0]["status"], "operational", "{components}");
 }

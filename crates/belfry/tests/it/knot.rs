@@ -24,15 +24,22 @@ www  TXT "belfry test"
 
 pub const ZONE_NAME: &str = "example.test";
 
+/// A zone every test server is configured for but cannot load (its file is not a zone), so it
+/// answers SERVFAIL for names in it.
+pub const BROKEN_ZONE_NAME: &str = "broken.test";
+
 /// Why Knot cannot run here (not installed), for tests to print and skip; `None` when it can.
+/// Under `scripts/test` (which installs Knot and sets `BELFRY_TEST_REQUIRE_KNOT`) a missing Knot
+/// is a failure, so a broken install cannot turn the DNS tests into silent skips.
 pub fn unavailable() -> Option<String> {
     let found =
         |bin: &str| Command::new(bin).arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
     if found("knotd") && found("knotc") {
-        None
-    } else {
-        Some("knotd/knotc not found: install Debian's `knot` package (scripts/test does)".to_owned())
+        return None;
     }
+    let reason = "knotd/knotc not found: install Debian's `knot` package (scripts/test does)";
+    assert!(std::env::var_os("BELFRY_TEST_REQUIRE_KNOT").is_none(), "{reason}");
+    Some(reason.to_owned())
 }
 
 /// One running `knotd`.
@@ -51,6 +58,8 @@ impl Knot {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
         std::fs::write(dir.path().join("example.test.zone"), ZONE.replace("{extra}", extra)).unwrap();
+        std::fs::write(dir.path().join(format!("{BROKEN_ZONE_NAME}.zone")), "this is not a zone file\n")
+            .unwrap();
         let conf = dir.path().join("knot.conf");
         std::fs::write(
             &conf,
@@ -60,7 +69,7 @@ impl Knot {
                  database:\n    storage: \"{d}\"\n\
                  control:\n    listen: \"{d}/knot.sock\"\n\
                  template:\n  - id: default\n    storage: \"{d}\"\n    file: \"%s.zone\"\n    zonefile-sync: -1\n\
-                 zone:\n  - domain: {ZONE_NAME}\n",
+                 zone:\n  - domain: {ZONE_NAME}\n  - domain: {BROKEN_ZONE_NAME}\n",
                 user = current_user(),
             ),
         )
