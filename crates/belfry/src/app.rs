@@ -156,6 +156,7 @@ impl Application {
         );
         tracing::info!(source = %source.describe(), monitors = settings.catalog.monitors.len(), console_objects = objects.len(), "configuration loaded");
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let storage_in_force = settings.storage.clone();
         let engine = Engine::new(
             EngineConfig::default(),
             Arc::new(settings.catalog),
@@ -164,8 +165,11 @@ impl Application {
             Checkers::new(),
         );
         engine.resume().await.context("restoring monitor states")?;
-        let service =
-            Arc::new(Service::new(engine, store, source, vault).with_coordination(coordination.clone()));
+        let service = Arc::new(
+            Service::new(engine, store, source, vault)
+                .with_coordination(coordination.clone())
+                .with_storage_in_force(storage_in_force),
+        );
         // The first share is in force before the engine runs, so no monitor of another node
         // runs here even once.
         let desk = watch::channel(false).0;

@@ -28,6 +28,9 @@ pub struct Service {
     /// The persisted states of the monitors other nodes run, refreshed every second and on
     /// each change they announce; empty for a node alone.
     others: RwLock<HashMap<MonitorId, LiveState>>,
+    /// `storage:` as the node started with it; a reload cannot swap the store under a running
+    /// node, so a changed section is reported instead of silently ignored.
+    storage_in_force: Option<crate::config::StorageSettings>,
 }
 
 impl Service {
@@ -40,10 +43,16 @@ impl Service {
             reload_lock: tokio::sync::Mutex::new(()),
             coordination: Arc::new(Alone),
             others: RwLock::default(),
+            storage_in_force: None,
         }
     }
 
     /// The same service sharing the work through `coordination`.
+    pub fn with_storage_in_force(mut self, storage: crate::config::StorageSettings) -> Self {
+        self.storage_in_force = Some(storage);
+        self
+    }
+
     pub fn with_coordination(mut self, coordination: Arc<dyn Coordination>) -> Self {
         self.coordination = coordination;
         self
@@ -151,6 +160,12 @@ impl Runtime for Service {
         let _one_at_a_time = self.reload_lock.lock().await;
         match self.settings_with(None).await {
             Ok(settings) => {
+                if self.storage_in_force.as_ref().is_some_and(|running| running != &settings.storage) {
+                    tracing::warn!(
+                        source = %self.source.describe(),
+                        "`storage:` changed; it takes effect at the next start (the running store and retention are kept)"
+                    );
+                }
                 let monitors = settings.catalog.monitors.len();
                 self.engine.apply(Arc::new(settings.catalog));
                 tracing::info!(source = %self.source.describe(), monitors, "configuration reloaded");
