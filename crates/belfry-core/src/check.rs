@@ -69,7 +69,7 @@ pub struct HttpCheck {
     /// Redirects followed at most (when `follow_redirects`).
     pub max_redirects: u8,
     pub verify_tls: bool,
-    /// Bytes of body read at most; the rest is discarded and the check notes the cut.
+    /// Largest body accepted: a longer one fails the check (reading stops past the cap).
     pub max_body_bytes: usize,
 }
 
@@ -216,7 +216,8 @@ pub struct Observation {
     pub phases: Phases,
     /// Whole check duration in milliseconds (`[RESPONSE_TIME]`).
     pub duration_ms: u64,
-    /// Why the check could not complete (refused, timeout, TLS error, body too large…).
+    /// Why the check failed regardless of conditions (refused, timeout, TLS error, a body over
+    /// `max_body_bytes`, a crashed check…).
     pub error: Option<String>,
     /// Kind-specific facts worth recording (per-server DNS answers, certificate issuer, ping
     /// loss…), copied into the result.

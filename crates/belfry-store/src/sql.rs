@@ -63,6 +63,15 @@ SELECT monitor, to_state, at FROM ( \
   ) AS before_window WHERE rn = 1 \
 ) AS steps ORDER BY monitor, at, id";
 
+/// A monitor's conclusive results in `[$2, $3)` and the last one at or before `$2` (what held
+/// when a counted maintenance stretch began), oldest first: `(at, ok)`.
+pub(crate) const COUNTED_RESULTS: &str = "SELECT at, ok FROM results WHERE monitor = $1 \
+     AND NOT inconclusive AND at < $3 AND at >= COALESCE((SELECT MAX(at) FROM results \
+     WHERE monitor = $1 AND NOT inconclusive AND at <= $2), $2) ORDER BY at, id";
+
+/// The cursors whose name is `LIKE $1`: every monitor's counted-downtime spans, `(name, value)`.
+pub(crate) const COUNTED_SPANS: &str = "SELECT name, value FROM cursors WHERE name LIKE $1";
+
 pub(crate) const POLICY_STATES: &str = "SELECT monitor, state FROM policy_states ORDER BY monitor";
 
 /// Minute aggregates from raw results in `[$1, $2)`, buckets of `$3` ms. The p95 is the

@@ -9,8 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use belfry_core::StoreError;
 use belfry_core::alert::ack::{self, AckError};
 use belfry_core::alert::{Alert, Delivery, DeliveryStatus};
-use belfry_core::incident::{TimelineEntry, TimelineKind};
-use belfry_core::store::IncidentFilter;
+use belfry_core::incident::{TimelineEntry, TimelineKind, auto};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
@@ -142,21 +141,23 @@ pub(crate) async fn acknowledge(state: &WebState, mut alert: Alert, by: &str) ->
     Err(ApiError::Conflict("the alert kept changing; try again".into()))
 }
 
-/// Puts the acknowledgement on the open incident of the alert's monitor, if there is one.
+/// Puts the acknowledgement on every open incident about the alert's monitor: its automatic
+/// incident and those a person opened on its component.
 async fn record_on_incident(state: &WebState, alert: &Alert, by: &str) -> Result<(), ApiError> {
-    let Some(monitor) = alert.event.monitor.clone() else { return Ok(()) };
-    let filter = IncidentFilter {
-        unresolved_only: true,
-        include_drafts: true,
-        auto_monitor: Some(monitor),
-        limit: 1,
-        ..IncidentFilter::default()
-    };
-    if let Some(incident) = state.incidents.incidents(&filter).await?.into_iter().next() {
-        let at = alert.acknowledged_at.unwrap_or_else(|| state.clock.now());
-        let text = format!("Alert acknowledged by {by}: {}", alert.event.title);
-        let entry = TimelineEntry::new(&incident.id, at, TimelineKind::Acknowledged, text, by);
-        state.incidents.append_timeline(&[entry]).await?;
+    let Some(monitor) = &alert.event.monitor else { return Ok(()) };
+    let about =
+        auto::incidents_about(state.incidents.as_ref(), monitor, alert.event.component.as_ref()).await?;
+    let at = alert.acknowledged_at.unwrap_or_else(|| state.clock.now());
+    let text = format!("Alert acknowledged by {by}: {}", alert.event.title);
+    let entries: Vec<TimelineEntry> = about
+        .iter()
+        .map(|i| {
+            TimelineEntry::new(&i.id, at, TimelineKind::Acknowledged, text.clone(), by)
+                .with_data(serde_json::json!({"alert": alert.id}))
+        })
+        .collect();
+    if !entries.is_empty() {
+        state.incidents.append_timeline(&entries).await?;
     }
     Ok(())
 }

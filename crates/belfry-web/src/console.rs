@@ -13,6 +13,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 pub(crate) use desk::{
     components, create_maintenance, delete_maintenance, maintenances, move_component, postmortem,
@@ -84,10 +85,20 @@ pub(crate) fn url_encode(s: &str) -> String {
     serde_urlencoded::to_string([("v", s)]).map(|q| q[2..].to_owned()).unwrap_or_default()
 }
 
-/// UTC, to the second: `2026-11-22 15:04:05Z`.
-fn when(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+/// The page's configured time zone: every console view shows its times in it, as the public
+/// pages do (one zone per view).
+fn page_zone(state: &crate::state::WebState) -> TimeZone {
+    crate::snapshot::page_tz(&state.runtime.catalog())
 }
+
+/// In the page's zone `tz`, to the second, with the abbreviation in force then:
+/// `2026-11-22 10:04:05 EST`.
+fn when(tz: &TimeZone, at: Timestamp) -> String {
+    crate::html::in_zone(tz, at, WHEN_FORMAT)
+}
+
+/// The format of [`when`] (what the postmortem editor also reads back).
+const WHEN_FORMAT: &str = "%Y-%m-%d %H:%M:%S %Z";
 
 /// The CSRF field is checked by the middleware; forms ignore it.
 fn without_csrf(fields: Vec<(String, String)>) -> Vec<(String, String)> {

@@ -10,7 +10,7 @@ use belfry_core::ComponentStatus;
 use belfry_core::incident::{Impact, IncidentStatus};
 use belfry_core::status::Indicator;
 
-pub(crate) use views::{component_page, history_page, incident_page, index_page, not_found_page};
+pub(crate) use views::{component_page, history_page, in_zone, incident_page, index_page, not_found_page};
 
 /// The stylesheet, inlined into every page (no CDN, no extra request, works in the export).
 const CSS: &str = include_str!("../assets/page.css");

@@ -275,12 +275,20 @@ pub(crate) async fn put(
                 done: a.done,
             })
             .collect(),
+        facts: None,
         published_at: None,
         updated_at: None,
+    };
+    // Measured now, kept with the document: the public page shows them without reading the
+    // store at every rebuild, and they outlive the pruning of raw check results.
+    let measured = {
+        let incident = load_incident(&state, &id).await?;
+        facts(state.store.as_ref(), &state.runtime.catalog(), &incident, state.clock.now()).await?
     };
     let who = actor.label.clone();
     let incident = mutate(&state, &id, |incident, now| {
         let mut doc = document.clone();
+        doc.facts = Some(measured.clone());
         doc.published_at = incident.postmortem.as_ref().and_then(|p| p.published_at);
         let publish = req.publish || (doc.published_at.is_some() && incident.resolved_at.is_some());
         let entry = incident.set_postmortem(doc, publish, &who, now).map_err(|e| {

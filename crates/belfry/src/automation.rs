@@ -1,13 +1,14 @@
 //! Incident automation: follows the durable transitions (with a stored cursor, so a restart
 //! neither loses nor repeats one) and opens, updates and resolves automatic incidents by the
-//! rules in `belfry_core::incident::auto`.
+//! rules in `belfry_core::incident::auto`. Every transition is also written on the timeline of
+//! each other open incident about the monitor (one a person opened on its component).
 
 use std::sync::Arc;
 
 use belfry_core::incident::Incident;
 use belfry_core::incident::auto::{self, AutoIncident, AutoStep};
 use belfry_core::store::{IncidentFilter, Storage, TransitionCursor};
-use belfry_core::{MonitorSpec, Runtime, StoreError, Transition};
+use belfry_core::{MonitorId, MonitorSpec, Runtime, StoreError, Transition};
 use belfry_probe::Engine;
 use jiff::Timestamp;
 
@@ -48,11 +49,13 @@ impl Automation {
         let pending = cursor.pending(self.storage.as_ref()).await?;
         let catalog = self.engine.catalog();
         for t in &pending {
-            if let Some(spec) = catalog.monitor(t.monitor.as_str())
-                && let Some(policy) = spec.incident
-            {
-                self.on_transition(&policy, spec, t).await?;
-            }
+            let spec = catalog.monitor(t.monitor.as_str());
+            let written = match spec.and_then(|s| Some((s, s.incident?))) {
+                Some((spec, policy)) => self.on_transition(&policy, spec, t).await?,
+                None => None,
+            };
+            let component = spec.and_then(|s| s.component.as_ref());
+            self.record_elsewhere(t, component, written.as_deref()).await?;
             self.storage.set_cursor(CURSOR, &TransitionCursor::of(t).encode()).await?;
         }
         let resolved = self.resolve_quiet(now).await?;
@@ -70,31 +73,50 @@ impl Automation {
         Ok(self.storage.incidents(&filter).await?.into_iter().next())
     }
 
+    /// Applies the automatic-incident rules; returns the incident whose timeline got the
+    /// transition, if any.
     async fn on_transition(
         &self,
         policy: &AutoIncident,
         spec: &MonitorSpec,
         t: &Transition,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         for _ in 0..CONFLICT_RETRIES {
             let open = self.open_incident(spec).await?;
             let version = open.as_ref().map_or(0, |i| i.version);
-            let saved = match auto::on_transition(policy, spec, t, open, &mut crate::ids::new_id) {
+            let (saved, id) = match auto::on_transition(policy, spec, t, open, &mut crate::ids::new_id) {
                 AutoStep::Open(incident, timeline) => {
                     tracing::info!(incident.id = %incident.id, monitor.id = %spec.id, "automatic incident opened");
-                    self.storage.save_incident(&incident, 0, &timeline).await
+                    (self.storage.save_incident(&incident, 0, &timeline).await, incident.id)
                 }
                 AutoStep::Save(incident, timeline) => {
-                    self.storage.save_incident(&incident, version, &timeline).await
+                    (self.storage.save_incident(&incident, version, &timeline).await, incident.id)
                 }
-                AutoStep::Nothing => return Ok(()),
+                AutoStep::Nothing => return Ok(None),
             };
             match saved {
                 Err(StoreError::Conflict(_)) => continue,
-                other => return other.map(|_| ()),
+                other => return other.map(|_| Some(id)),
             }
         }
         Err(StoreError::Conflict(format!("automatic incident of {} kept changing", spec.id)))
+    }
+
+    /// Writes the transition on every open incident about its monitor (see
+    /// [`auto::is_about`]) but `done`, the one the automatic rules already wrote it on.
+    async fn record_elsewhere(
+        &self,
+        t: &Transition,
+        component: Option<&MonitorId>,
+        done: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let entries: Vec<_> = auto::incidents_about(self.storage.as_ref(), &t.monitor, component)
+            .await?
+            .iter()
+            .filter(|i| Some(i.id.as_str()) != done)
+            .map(|i| auto::transition_entry(&i.id, t))
+            .collect();
+        if entries.is_empty() { Ok(()) } else { self.storage.append_timeline(&entries).await }
     }
 
     async fn resolve_quiet(&self, now: Timestamp) -> Result<usize, StoreError> {

@@ -182,6 +182,11 @@ impl Alert {
                 break;
             }
         }
+        // A notice that went out is done: it leaves the active alerts (read by every
+        // escalation tick) instead of piling up there forever.
+        if !self.event.kind.is_problem() && self.fired > 0 && self.is_active() {
+            self.resolved_at = Some(now);
+        }
         if !self.is_active() {
             self.next_at = None;
         }

@@ -73,14 +73,32 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// How long before a certificate expires `certificate_expiring` warns, unless the config says
+/// otherwise (`alerting.certificate_warning`).
+pub const DEFAULT_CERTIFICATE_WARNING: std::time::Duration = std::time::Duration::from_secs(14 * 86_400);
+
 /// `channels`, `escalations` and `alerts` of the config, as the dispatcher uses them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Alerting {
     pub channels: Vec<crate::channel::ChannelSpec>,
     pub escalations: Vec<Escalation>,
     pub rules: Vec<AlertRule>,
     /// `subscribers:`; `None` when the page takes no subscriptions.
     pub subscribers: Option<crate::subscriber::SubscriberSettings>,
+    /// `alerting.certificate_warning`: a certificate expiring within this is warned about.
+    pub certificate_warning: std::time::Duration,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Self {
+            channels: Vec::new(),
+            escalations: Vec::new(),
+            rules: Vec::new(),
+            subscribers: None,
+            certificate_warning: DEFAULT_CERTIFICATE_WARNING,
+        }
+    }
 }
 
 impl Alerting {

@@ -88,6 +88,15 @@ fn the_schedule_ends_without_renotify_and_notices_go_once() {
     let mut notice = Alert::open("a2".into(), &e, event(EventKind::Up), at(0));
     assert_eq!(notice.take_due(&e, at(100_000)).len(), 1);
     assert_eq!(notice.next_at, None);
+    // Sent, it is done: no longer among the active alerts.
+    assert!(!notice.is_active());
+    assert_eq!(notice.resolved_at, Some(at(100_000)));
+    // A notice not yet due stays active until it goes out.
+    let mut delayed = ladder(1, None);
+    delayed.steps[0].after = mins(1);
+    let mut later = Alert::open("a3".into(), &delayed, event(EventKind::Up), at(0));
+    assert!(later.take_due(&delayed, at(0)).is_empty());
+    assert!(later.is_active());
 }
 
 #[test]

@@ -12,8 +12,9 @@ use super::{
     AffectedComponents, AutoSource, Impact, Incident, IncidentStatus, NewUpdate, TimelineEntry, TimelineKind,
 };
 use crate::component::ComponentStatus;
-use crate::monitor::MonitorSpec;
+use crate::monitor::{MonitorId, MonitorSpec};
 use crate::policy::{MonitorState, Transition};
+use crate::store::{IncidentFilter, IncidentStore, StoreError};
 
 /// `incident:` on a monitor (or inherited from its component).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +191,38 @@ fn monitor_entry_data(t: &Transition) -> serde_json::Value {
     })
 }
 
+/// Whether a monitor's machine facts (its transitions, the alerts sent and acknowledged for it,
+/// their escalations) belong on `incident`'s timeline: it is open (not resolved, not in
+/// postmortem) and it is the monitor's automatic incident or affects the monitor's component,
+/// whoever opened it.
+pub fn is_about(incident: &Incident, monitor: &MonitorId, component: Option<&MonitorId>) -> bool {
+    incident.is_open()
+        && (incident.auto.as_ref().is_some_and(|a| &a.monitor == monitor)
+            || component.is_some_and(|c| incident.components.contains_key(c)))
+}
+
+/// The incidents a monitor's facts may belong on: every open one, drafts included (narrow them
+/// with [`is_about`]).
+pub fn open_incidents() -> IncidentFilter {
+    IncidentFilter { unresolved_only: true, include_drafts: true, limit: 1000, ..IncidentFilter::default() }
+}
+
+/// The open incidents a monitor's facts belong on (see [`is_about`]), each once.
+pub async fn incidents_about<S: IncidentStore + ?Sized>(
+    store: &S,
+    monitor: &MonitorId,
+    component: Option<&MonitorId>,
+) -> Result<Vec<Incident>, StoreError> {
+    let open = store.incidents(&open_incidents()).await?;
+    Ok(open.into_iter().filter(|i| is_about(i, monitor, component)).collect())
+}
+
+/// The timeline entry of a monitor transition on `incident`: from → to, the reason (the
+/// failing conditions as resolved) and the failing results in `data`.
+pub fn transition_entry(incident: &str, t: &Transition) -> TimelineEntry {
+    monitor_entry(incident, t, monitor_entry_data(t))
+}
+
 fn monitor_entry(incident: &str, t: &Transition, data: serde_json::Value) -> TimelineEntry {
     let reason = t.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
     let flapping = if t.flapping { " (flapping)" } else { "" };
@@ -313,6 +346,58 @@ mod tests {
         assert_eq!(inc.status, IncidentStatus::Investigating);
         assert_eq!(inc.id, "id2", "the same incident");
         assert!(timeline.iter().any(|e| e.text.contains("Monitor api-http up → down")));
+    }
+
+    /// An incident a person opened, on `components`, in `status`.
+    fn manual(id: &str, components: &[&str], status: IncidentStatus) -> Incident {
+        let first = NewUpdate {
+            id: format!("{id}-u1"),
+            status,
+            body: "Looking into it".into(),
+            author: "dana".into(),
+            notify: true,
+            components: components
+                .iter()
+                .map(|c| (MonitorId::parse(c).unwrap(), ComponentStatus::DegradedPerformance))
+                .collect(),
+            impact: None,
+            display_at: None,
+        };
+        Incident::open(id.into(), "Forms slow".into(), Impact::Minor, first, None, true, at(0)).unwrap().0
+    }
+
+    #[test]
+    fn a_monitors_facts_belong_on_open_incidents_of_its_component_and_its_own() {
+        let m = monitor();
+        let api = m.component.as_ref();
+        let about = |i: &Incident| is_about(i, &m.id, api);
+        assert!(about(&manual("on-api", &["api", "web"], IncidentStatus::Identified)));
+        assert!(!about(&manual("on-web", &["web"], IncidentStatus::Investigating)), "another component");
+        assert!(!about(&manual("nowhere", &[], IncidentStatus::Investigating)));
+        assert!(!about(&manual("over", &["api"], IncidentStatus::Resolved)), "closed incidents are history");
+        assert!(!is_about(&manual("on-api", &["api"], IncidentStatus::Monitoring), &m.id, None));
+
+        let AutoStep::Open(own, _) =
+            on_transition(&AutoIncident::default(), &m, &transition(Up, Down, 0), None, &mut ids())
+        else {
+            panic!()
+        };
+        assert!(is_about(&own, &m.id, None), "its automatic incident, whatever the component");
+        let other = MonitorId::parse("api-dns").unwrap();
+        assert!(is_about(&own, &other, api), "it affects api");
+        assert!(!is_about(&own, &other, None));
+    }
+
+    #[test]
+    fn a_transition_entry_names_the_failing_condition_and_keeps_the_results() {
+        let entry = transition_entry("inc1", &transition(Suspected, Down, 5));
+        assert_eq!(entry.incident, "inc1");
+        assert_eq!(entry.kind, TimelineKind::Monitor);
+        assert_eq!(entry.at, at(5));
+        assert_eq!(entry.text, "Monitor api-http suspected → down: [STATUS] (503) == 200");
+        assert_eq!(entry.author, None, "recorded by Belfry");
+        assert_eq!(entry.data["reason"], "[STATUS] (503) == 200");
+        assert!(entry.data["results"].is_array());
     }
 
     #[test]

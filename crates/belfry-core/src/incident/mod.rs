@@ -139,7 +139,8 @@ pub struct Incident {
     pub updates: Vec<IncidentUpdate>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// When the problem started as far as the public is told (the first update's display time).
+    /// When the problem started as far as the public is told: the earliest display time of its
+    /// updates (Statuspage's `started_at`; `created_at` stays the machine time it was opened).
     pub started_at: Timestamp,
     pub monitoring_at: Option<Timestamp>,
     pub resolved_at: Option<Timestamp>,
@@ -295,6 +296,7 @@ impl Incident {
             edits: vec![],
         });
         self.updated_at = now;
+        self.follow_earliest_display();
         Ok(timeline)
     }
 
@@ -342,9 +344,7 @@ impl Incident {
         }
         update.updated_at = now;
         self.updated_at = now;
-        if let Some(first) = self.updates.first() {
-            self.started_at = first.display_at;
-        }
+        self.follow_earliest_display();
         Ok(TimelineEntry::new(
             &self.id,
             now,
@@ -352,6 +352,14 @@ impl Incident {
             format!("Update {update_id} edited"),
             author,
         ))
+    }
+
+    /// `started_at` is the earliest display time of the updates, so back-dating any update (or
+    /// moving the first one later) moves it.
+    fn follow_earliest_display(&mut self) {
+        if let Some(earliest) = self.updates.iter().map(|u| u.display_at).min() {
+            self.started_at = earliest;
+        }
     }
 
     /// Makes a draft public.
@@ -413,3 +421,56 @@ fn first_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod started_at_tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    fn update(n: u32, status: IncidentStatus) -> NewUpdate {
+        NewUpdate {
+            id: format!("u{n}"),
+            status,
+            body: format!("update {n}"),
+            author: "alice".to_owned(),
+            notify: false,
+            components: AffectedComponents::new(),
+            impact: None,
+            display_at: None,
+        }
+    }
+
+    #[test]
+    fn started_at_follows_the_earliest_display_time_of_any_update() {
+        let (mut inc, _) = Incident::open(
+            "inc1".into(),
+            "Forms slow".into(),
+            Impact::Minor,
+            update(1, IncidentStatus::Investigating),
+            None,
+            true,
+            at(0),
+        )
+        .unwrap();
+        inc.post_update(update(2, IncidentStatus::Identified), at(60)).unwrap();
+        assert_eq!((inc.started_at, inc.created_at), (at(0), at(0)));
+
+        // A later update back-dated before the first one: the problem started then.
+        inc.edit_update("u2", None, Some(at(-300)), "bob", at(90)).unwrap();
+        assert_eq!(inc.started_at, at(-300));
+        assert_eq!(inc.created_at, at(0), "created_at stays the machine time");
+
+        // Moving it forward again: the earliest is the first update once more.
+        inc.edit_update("u2", None, Some(at(60)), "bob", at(100)).unwrap();
+        assert_eq!(inc.started_at, at(0));
+
+        // Posting a back-dated update moves it too.
+        let mut late = update(3, IncidentStatus::Monitoring);
+        late.display_at = Some(at(-120));
+        inc.post_update(late, at(120)).unwrap();
+        assert_eq!(inc.started_at, at(-120));
+    }
+}

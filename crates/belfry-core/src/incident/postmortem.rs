@@ -40,6 +40,10 @@ pub struct Postmortem {
     pub stabilization_steps: Vec<String>,
     #[serde(default)]
     pub corrective_actions: Vec<CorrectiveAction>,
+    /// The facts as measured when the document was last saved: what the public page shows
+    /// (it is rebuilt from precomputed state, and raw check results are pruned later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<PostmortemFacts>,
     pub published_at: Option<Timestamp>,
     pub updated_at: Option<Timestamp>,
 }
@@ -61,7 +65,7 @@ impl Postmortem {
 }
 
 /// What the recorded data says about an incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostmortemFacts {
     pub started_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
@@ -138,10 +142,13 @@ pub fn render_markdown(
     if !facts.regions.is_empty() {
         let _ = writeln!(md, "- Regions: {}", facts.regions.join(", "));
     }
-    let _ = writeln!(md, "\n## Timeline ({})\n", tz_label(tz, facts.started_at));
+    let times: Vec<Timestamp> = pm.timeline.iter().map(|r| r.at).collect();
+    let _ = writeln!(md, "\n## Timeline ({})\n", tz_label(tz, &times, facts.started_at));
     md.push_str("| Time | Event |\n|---|---|\n");
     for row in &pm.timeline {
-        let time = row.at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string();
+        // Each row with the abbreviation in force at its instant: a timeline that crosses a
+        // daylight-saving change shows both (EST rows, then EDT rows), never one mislabel.
+        let time = row.at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string();
         let _ = writeln!(md, "| {time} | {} |", table_cell(&row.text));
     }
     list_section(&mut md, "Contributing factors", &pm.contributing_factors);
@@ -175,15 +182,87 @@ fn list_section(md: &mut String, title: &str, items: &[String]) {
     }
 }
 
-/// The zone's name and the abbreviation in force at `at`, e.g. `America/New_York, EST`.
-fn tz_label(tz: &TimeZone, at: Timestamp) -> String {
-    let abbr = at.to_zoned(tz.clone()).strftime("%Z").to_string();
+/// The zone's name and every abbreviation the rows at `times` use, in order of first use:
+/// `America/New_York, EST`, or `America/New_York, EST / EDT` across a daylight-saving change
+/// (`fallback`'s when there are no rows).
+fn tz_label(tz: &TimeZone, times: &[Timestamp], fallback: Timestamp) -> String {
+    let mut abbreviations: Vec<String> = Vec::new();
+    for at in times.iter().copied().chain(times.is_empty().then_some(fallback)) {
+        let abbr = at.to_zoned(tz.clone()).strftime("%Z").to_string();
+        if !abbreviations.contains(&abbr) {
+            abbreviations.push(abbr);
+        }
+    }
+    let abbreviations = abbreviations.join(" / ");
     match tz.iana_name() {
-        Some(name) if name != abbr => format!("{name}, {abbr}"),
-        _ => abbr,
+        Some(name) if name != abbreviations => format!("{name}, {abbreviations}"),
+        _ => abbreviations,
     }
 }
 
 fn table_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::{AffectedComponents, Impact, IncidentStatus, NewUpdate};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn timeline_rows_across_a_daylight_saving_change_carry_their_own_abbreviation() {
+        let first = NewUpdate {
+            id: "u1".into(),
+            status: IncidentStatus::Investigating,
+            body: "Forms are slow".into(),
+            author: "alice".into(),
+            notify: true,
+            components: AffectedComponents::new(),
+            impact: None,
+            display_at: None,
+        };
+        // New York moves from EST to EDT at 2026-03-08 02:00 local (07:00 UTC).
+        let (incident, _) = Incident::open(
+            "inc1".into(),
+            "Forms slow".into(),
+            Impact::Major,
+            first,
+            None,
+            true,
+            ts("2026-03-08T06:30:00Z"),
+        )
+        .unwrap();
+        let pm = Postmortem {
+            summary: "Slow forms".into(),
+            timeline: vec![
+                PostmortemRow { at: ts("2026-03-08T06:30:00Z"), text: "Opened".into() },
+                PostmortemRow { at: ts("2026-03-08T07:30:05Z"), text: "Fixed".into() },
+            ],
+            ..Postmortem::default()
+        };
+        let facts = PostmortemFacts {
+            started_at: incident.started_at,
+            resolved_at: None,
+            duration_s: 3605,
+            monitored_downtime_s: 0,
+            affected_components: vec![],
+            checks_failed: 0,
+            regions: vec![],
+        };
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let md = render_markdown(&incident, &pm, &facts, &tz);
+        assert!(md.contains("## Timeline (America/New_York, EST / EDT)"), "{md}");
+        assert!(md.contains("| 2026-03-08 01:30:00 EST | Opened |"), "{md}");
+        assert!(md.contains("| 2026-03-08 03:30:05 EDT | Fixed |"), "{md}");
+
+        let empty = Postmortem { summary: "x".into(), ..Postmortem::default() };
+        let md = render_markdown(&incident, &empty, &facts, &tz);
+        assert!(md.contains("## Timeline (America/New_York, EST)"), "no rows: the start's zone: {md}");
+        let md = render_markdown(&incident, &pm, &facts, &TimeZone::UTC);
+        assert!(md.contains("## Timeline (UTC)"), "{md}");
+    }
 }

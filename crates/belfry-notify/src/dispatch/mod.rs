@@ -7,6 +7,7 @@
 //! While the store is unavailable, a failed step pages from the engine's unwritten transitions
 //! directly (see [`direct`]).
 
+mod certificates;
 mod direct;
 mod incidents;
 mod message;
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use belfry_core::alert::{Alert, Delivery, DueStep, Event, EventKind, Outcome, RetryPolicy, ack};
-use belfry_core::incident::{TimelineEntry, TimelineKind};
+use belfry_core::incident::{TimelineEntry, TimelineKind, auto};
 use belfry_core::store::{IncidentFilter, Storage, TransitionCursor};
 use belfry_core::{Catalog, MonitorId, MonitorState, Runtime, StoreError};
 use jiff::Timestamp;
@@ -28,8 +29,6 @@ use message::Links;
 
 /// The store cursor of the transitions the dispatcher has routed.
 pub const CURSOR: &str = "alerting";
-/// Certificates are warned about this long before they expire.
-pub const CERTIFICATE_WARNING: Duration = Duration::from_secs(14 * 86_400);
 
 #[derive(Debug, Clone)]
 pub struct DispatcherConfig {
@@ -189,7 +188,7 @@ impl Dispatcher {
         let position = TransitionCursor::of(last).encode();
         self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
         self.forget_direct(&direct);
-        self.record_on_incidents(&deliveries).await
+        self.record_on_incidents(Fact::sent(&deliveries)).await
     }
 
     /// Routes one transition: resolutions and new alerts into `deliveries`. Returns the child,
@@ -231,27 +230,24 @@ impl Dispatcher {
         None
     }
 
-    /// Puts "alert sent" facts on the open incident of each delivery's monitor (principle P6:
-    /// the postmortem timeline comes from recorded facts, alerts included).
-    async fn record_on_incidents(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
-        let mut entries = vec![];
-        for d in deliveries {
-            let Some(monitor) = d.message.monitor.as_ref() else { continue };
-            let filter = IncidentFilter {
-                unresolved_only: true,
-                include_drafts: true,
-                auto_monitor: Some(monitor.id.clone()),
-                limit: 1,
-                ..IncidentFilter::default()
-            };
-            let Some(incident) = self.storage.incidents(&filter).await?.into_iter().next() else { continue };
-            let what = if d.message.is_resolution() { "Resolution sent" } else { "Alert sent" };
-            let text = format!("{what} to {} ({})", d.channel, d.message.event.as_str());
-            entries.push(
-                TimelineEntry::new(&incident.id, d.created_at, TimelineKind::AlertSent, text, "belfry")
-                    .with_data(serde_json::json!({"delivery": d.id, "alert": d.alert, "channel": d.channel})),
-            );
+    /// Puts facts about monitors (alerts sent, escalations) on the timeline of every open
+    /// incident about the monitor: its automatic incident and those a person opened on its
+    /// component (principle P6: the postmortem timeline comes from recorded facts, alerts
+    /// included).
+    async fn record_on_incidents(&self, facts: Vec<Fact>) -> Result<(), StoreError> {
+        if facts.is_empty() {
+            return Ok(());
         }
+        let open = self.storage.incidents(&auto::open_incidents()).await?;
+        let entries: Vec<TimelineEntry> = facts
+            .iter()
+            .flat_map(|f| {
+                open.iter().filter(|i| auto::is_about(i, &f.monitor, f.component.as_ref())).map(|i| {
+                    TimelineEntry::new(&i.id, f.at, f.kind, f.text.clone(), "belfry")
+                        .with_data(f.data.clone())
+                })
+            })
+            .collect();
         if entries.is_empty() { Ok(()) } else { self.storage.append_timeline(&entries).await }
     }
 
@@ -318,8 +314,15 @@ impl Dispatcher {
     ) -> HashSet<String> {
         let mut told = HashSet::new();
         let subject = event.subject();
-        for (alert, _) in alerts.iter_mut().filter(|(a, _)| a.subject == subject && a.event.kind.is_problem())
-        {
+        // A certificate warning is about the certificate, not the monitor's outage: only a
+        // renewal resolves it (see `certificates`; alerts stored before certificates had their
+        // own subject share the monitor's).
+        let resolvable = |a: &Alert| {
+            a.subject == subject
+                && a.event.kind.is_problem()
+                && a.event.kind != EventKind::CertificateExpiring
+        };
+        for (alert, _) in alerts.iter_mut().filter(|(a, _)| resolvable(a)) {
             if !alert.resolve(event.at) {
                 continue;
             }
@@ -344,6 +347,7 @@ impl Dispatcher {
         };
         let mut changed = vec![];
         let mut deliveries = vec![];
+        let mut facts = vec![];
         let active = self.storage.active_alerts().await?;
         self.remember_active(&active);
         for mut alert in active {
@@ -353,6 +357,12 @@ impl Dispatcher {
             let Some(escalation) = catalog.alerting.escalation(&alert.escalation).cloned() else { continue };
             let due = alert.take_due(&escalation, now);
             self.queue(catalog, &alert, &due, now, &mut deliveries);
+            // The first step is the alert itself; every later one escalates it.
+            facts.extend(
+                due.iter()
+                    .filter(|step| step.index > 0)
+                    .filter_map(|step| Fact::escalated(&alert, step, now)),
+            );
             changed.push(alert);
         }
         if changed.is_empty() {
@@ -363,7 +373,10 @@ impl Dispatcher {
             // Acknowledged meanwhile: the next step sees the new state.
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
-            Ok(()) => self.record_on_incidents(&deliveries).await,
+            Ok(()) => {
+                facts.extend(Fact::sent(&deliveries));
+                self.record_on_incidents(facts).await
+            }
         }
     }
 
@@ -384,64 +397,6 @@ impl Dispatcher {
         report.alerts_opened += opened.len();
         report.queued += deliveries.len();
         self.storage.route(&opened, &[], &deliveries, Some((incidents::CURSOR, &position))).await
-    }
-
-    /// Warns once per certificate (by its expiry) that is within [`CERTIFICATE_WARNING`].
-    async fn certificates(
-        &self,
-        catalog: &Catalog,
-        now: Timestamp,
-        report: &mut DrainReport,
-    ) -> Result<(), StoreError> {
-        if !catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::CertificateExpiring)) {
-            return Ok(());
-        }
-        let mut opened = vec![];
-        let mut deliveries = vec![];
-        for result in self.storage.latest_results().await? {
-            let Some(spec) = catalog.monitor(result.monitor.as_str()) else { continue };
-            let Some(not_after) = result.values.get("certificate").and_then(|c| c["not_after"].as_str())
-            else {
-                continue;
-            };
-            let Ok(not_after) = not_after.parse::<Timestamp>() else { continue };
-            let left: Duration = not_after.duration_since(now).try_into().unwrap_or(Duration::ZERO);
-            if left > CERTIFICATE_WARNING {
-                continue;
-            }
-            let days = left.as_secs() / 86_400;
-            let event = Event {
-                kind: EventKind::CertificateExpiring,
-                at: Timestamp::from_second(not_after.as_second()).unwrap_or(now),
-                monitor: Some(spec.id.clone()),
-                component: spec.component.clone(),
-                incident: None,
-                title: format!("{}: TLS certificate expires in {days} days", spec.name),
-                reason: Some(format!("the certificate is valid until {not_after}")),
-                failing_conditions: vec![],
-                tags: spec.tags.clone(),
-            };
-            for (i, rule) in catalog.alerting.rules.iter().enumerate() {
-                if !rule.matches(&event) {
-                    continue;
-                }
-                let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
-                let id = format!("cert-{}-{}-{i}", spec.id, not_after.as_second());
-                if self.storage.alert(&id).await?.is_some() {
-                    continue;
-                }
-                let mut alert = Alert::open(id, escalation, event.clone(), now);
-                let due = alert.take_due(escalation, now);
-                self.queue(catalog, &alert, &due, now, &mut deliveries);
-                opened.push(alert);
-            }
-        }
-        if opened.is_empty() {
-            return Ok(());
-        }
-        report.alerts_opened += opened.len();
-        report.queued += deliveries.len();
-        self.storage.route(&opened, &[], &deliveries, None).await
     }
 
     fn notifier(&self, catalog: &Arc<Catalog>, channel: &str) -> Option<Arc<dyn Notifier>> {
@@ -502,6 +457,62 @@ impl Dispatcher {
             self.storage.save_delivery(&delivery).await?;
         }
         Ok(())
+    }
+}
+
+/// A fact about a monitor for the timelines of the open incidents about it.
+struct Fact {
+    monitor: MonitorId,
+    component: Option<MonitorId>,
+    at: Timestamp,
+    kind: TimelineKind,
+    text: String,
+    data: serde_json::Value,
+}
+
+impl Fact {
+    /// "Alert sent" for each delivery about a monitor.
+    fn sent(deliveries: &[Delivery]) -> Vec<Self> {
+        deliveries
+            .iter()
+            .filter_map(|d| {
+                let monitor = d.message.monitor.as_ref()?;
+                let what = if d.message.is_resolution() { "Resolution sent" } else { "Alert sent" };
+                Some(Self {
+                    monitor: monitor.id.clone(),
+                    component: d.message.component.as_ref().map(|c| c.id.clone()),
+                    at: d.created_at,
+                    kind: TimelineKind::AlertSent,
+                    text: format!("{what} to {} ({})", d.channel, d.message.event.as_str()),
+                    data: serde_json::json!({"delivery": d.id, "alert": d.alert, "channel": d.channel}),
+                })
+            })
+            .collect()
+    }
+
+    /// An escalation step beyond the first that fired for an alert about a monitor.
+    fn escalated(alert: &Alert, step: &DueStep, now: Timestamp) -> Option<Self> {
+        let monitor = alert.event.monitor.clone()?;
+        Some(Self {
+            monitor,
+            component: alert.event.component.clone(),
+            at: now,
+            kind: TimelineKind::Escalated,
+            text: format!(
+                "Alert escalated (round {}, step {}) to {}: {}",
+                step.round + 1,
+                step.step + 1,
+                step.channels.join(", "),
+                alert.event.title
+            ),
+            data: serde_json::json!({
+                "alert": alert.id,
+                "index": step.index,
+                "round": step.round,
+                "step": step.step,
+                "channels": step.channels,
+            }),
+        })
     }
 }
 

@@ -3,6 +3,9 @@
 //!
 //! Phases of a redirect chain add up; status, body and peer address are the last hop's; the
 //! certificate expiration is the soonest of the chain's certificates.
+//!
+//! A body longer than `max_body_bytes` fails the check: reading stops at the first byte past the
+//! cap (memory stays bounded) and what arrived up to the cap is kept as the body.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -136,16 +139,17 @@ async fn run(
         }
 
         let mut body = Vec::new();
-        let read =
-            budget.phase("response body", read_body(response.into_body(), spec.max_body_bytes, &mut body));
+        let cap = spec.max_body_bytes;
+        let read = budget.phase("response body", read_body(response.into_body(), cap, &mut body));
         let outcome = read.await;
         drop(connection);
-        let truncated = matches!(outcome, Ok((true, _)));
-        if truncated {
-            tracing::debug!(url = %redact(&hop.url), cap = spec.max_body_bytes, "response body cut at the cap");
-        }
-        obs.body = Some(body_text(body, truncated));
-        return outcome.map(|_| ());
+        let oversized = matches!(outcome, Ok((true, _)));
+        obs.body = Some(body_text(body, oversized));
+        return match outcome {
+            Ok((false, _)) => Ok(()),
+            Ok((true, _)) => Err(format!("response body larger than max_body_bytes ({cap} bytes)")),
+            Err(reason) => Err(reason),
+        };
     }
 }
 
@@ -234,8 +238,8 @@ impl Drop for Connection {
     }
 }
 
-/// Reads `body` into `buf` up to `cap` bytes; `true` when the body was longer (the rest is
-/// left unread).
+/// Reads `body` into `buf` up to `cap` bytes; `true` when the body is longer. Reading stops at
+/// the first byte past the cap (the rest is never read), so memory stays bounded by `cap`.
 async fn read_body(mut body: Incoming, cap: usize, buf: &mut Vec<u8>) -> Result<bool, Reason> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| format!("reading the response body failed: {}", error_chain(&e)))?;

@@ -22,10 +22,11 @@ use std::time::Duration;
 use belfry_core::runtime::PushError;
 use belfry_core::store::Batch;
 use belfry_core::{
-    Catalog, CheckResult, CheckSpec, Clock, LiveState, MonitorId, MonitorSpec, Store, StoreError, Transition,
+    Catalog, CheckResult, CheckSpec, Clock, LiveState, MonitorId, MonitorSpec, Observation, Store,
+    StoreError, Transition,
 };
 use jiff::Timestamp;
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
 
 pub use heartbeat::human as human_duration;
 pub use schedule::{next_slot, phase_offset};
@@ -68,6 +69,8 @@ pub struct Engine {
     events: broadcast::Sender<Transition>,
     lag: Arc<Mutex<LagWindow>>,
     running: AtomicBool,
+    /// Signalled whenever checks finish and their monitors become idle (for `run_now`).
+    idle: Notify,
     /// Remote probes' last reports (see [`probes`]).
     probes: Mutex<probes::Registry>,
 }
@@ -119,6 +122,7 @@ impl Engine {
             events: broadcast::channel(1024).0,
             lag: Arc::default(),
             running: AtomicBool::new(false),
+            idle: Notify::new(),
             probes: Mutex::default(),
         });
         engine.apply(catalog);
@@ -242,15 +246,31 @@ impl Engine {
 
     /// Runs a monitor's check once, now, outside its schedule; the result is shown, not judged
     /// by the policy. `None` for an unknown monitor or a heartbeat (it has nothing to run).
+    ///
+    /// A monitor is never checked twice at once: while its scheduled check is in flight this
+    /// waits for it to finish, and the scheduler skips the monitor while this one runs.
     pub async fn run_now(&self, id: &MonitorId) -> Option<CheckResult> {
-        let job = {
-            let inner = self.lock();
-            let spec = inner.slots.get(id)?.spec.clone();
-            if matches!(spec.check, CheckSpec::Heartbeat(_)) {
-                return None;
+        let job = loop {
+            // Registered before looking, so a check finishing in between is not missed.
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            {
+                let mut inner = self.lock();
+                let catalog = inner.catalog.clone();
+                let slot = inner.slots.get_mut(id)?;
+                if matches!(slot.spec.check, CheckSpec::Heartbeat(_)) {
+                    return None;
+                }
+                if !slot.running {
+                    slot.running = true;
+                    break Job { spec: slot.spec.clone(), due: self.clock.now(), catalog };
+                }
             }
-            Job { spec, due: self.clock.now(), catalog: inner.catalog.clone() }
+            idle.await;
         };
+        // Clears `running` however this ends (also when the caller gives up and drops it).
+        let _running = RunningMark { engine: self, id };
         Some(self.check(job).await)
     }
 
@@ -262,6 +282,7 @@ impl Engine {
             let fut = self.check(job);
             set.spawn(fut);
         }
+        // A check that panics still yields a (failed) result: see `check`.
         while let Some(done) = set.join_next().await {
             if let Ok(result) = done {
                 let _ = self.results_tx.send(result);
@@ -388,8 +409,27 @@ impl Engine {
             .unwrap_or(Duration::from_secs(1))
     }
 
-    /// One check, as a `'static` future so it can be spawned.
+    /// One check, as a `'static` future so it can be spawned. It always yields a result: a
+    /// check that panics becomes a failed one (so its monitor is not left `running` forever).
     fn check(&self, job: Job) -> impl Future<Output = CheckResult> + Send + 'static + use<> {
+        let id = job.spec.id.clone();
+        let region = self.config.region.clone();
+        let clock = self.clock.clone();
+        let attempt = self.attempt(job);
+        async move {
+            match contain(attempt).await {
+                Ok(result) => result,
+                Err(panic) => {
+                    tracing::error!(monitor.id = %id, panic = %panic, "a check panicked; recorded as failed");
+                    ::metrics::counter!(metrics::CHECKS_TOTAL, "monitor" => id.to_string(), "result" => "fail")
+                        .increment(1);
+                    crashed(id, &region, clock.now(), &panic)
+                }
+            }
+        }
+    }
+
+    fn attempt(&self, job: Job) -> impl Future<Output = CheckResult> + Send + 'static + use<> {
         let limit = self.limit.clone();
         let checkers = self.checkers.clone();
         let clock = self.clock.clone();
@@ -398,6 +438,7 @@ impl Engine {
         let lag = self.lag.clone();
         async move {
             let _permit = limit.acquire_owned().await.ok();
+            let _in_flight = InFlight::start();
             let started = clock.now();
             let lag_ms = started.duration_since(job.due).as_millis().max(0) as u64;
             lag.lock().unwrap_or_else(|e| e.into_inner()).record(lag_ms);
@@ -445,12 +486,14 @@ impl Engine {
         let now = self.clock.now();
         let mut batch = Batch { transitions: std::mem::take(&mut inner.forced), ..Batch::default() };
         let mut changed: Vec<MonitorId> = batch.transitions.iter().map(|t| t.monitor.clone()).collect();
+        let mut idle = false;
         for result in results {
             if let Some(slot) = inner.slots.get_mut(&result.monitor) {
                 // A remote probe's result says nothing about the engine's own check in flight.
                 let own = result.region == self.config.region;
                 if own && !matches!(slot.spec.check, CheckSpec::Heartbeat(_)) {
                     slot.running = false;
+                    idle = true;
                 }
                 if let Some(t) = slot.observe(&result, now) {
                     tracing::info!(monitor.id = %t.monitor, from = %t.from, to = %t.to, reason = t.reason.as_deref().unwrap_or(""), "monitor state changed");
@@ -473,6 +516,10 @@ impl Engine {
                 batch.states.push((id, slot.policy.clone()));
             }
         }
+        drop(inner);
+        if idle {
+            self.idle.notify_waiters();
+        }
         batch
     }
 }
@@ -487,3 +534,66 @@ fn merge(into: &mut Batch, fresh: Batch) {
         into.states.extend(fresh.states);
     }
 }
+
+/// Clears a monitor's `running` mark when a "run now" check ends, however it ends.
+struct RunningMark<'a> {
+    engine: &'a Engine,
+    id: &'a MonitorId,
+}
+
+impl Drop for RunningMark<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.engine.lock().slots.get_mut(self.id) {
+            slot.running = false;
+        }
+        self.engine.idle.notify_waiters();
+    }
+}
+
+/// Counts one check in [`metrics::CHECKS_IN_FLIGHT`] while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        ::metrics::gauge!(metrics::CHECKS_IN_FLIGHT).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        ::metrics::gauge!(metrics::CHECKS_IN_FLIGHT).decrement(1.0);
+    }
+}
+
+/// Runs `fut`, turning a panic inside it into `Err(the panic message)`.
+async fn contain<F: Future>(fut: F) -> Result<F::Output, String> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+            Err(payload) => std::task::Poll::Ready(Err(panic_message(payload.as_ref()))),
+        }
+    })
+    .await
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// The failed result of a check that panicked.
+fn crashed(monitor: MonitorId, region: &str, at: Timestamp, panic: &str) -> CheckResult {
+    let obs = Observation { error: Some(format!("the check crashed: {panic}")), ..Observation::default() };
+    CheckResult::judge(monitor, region, at, &obs, &[], &[])
+}
+
+#[cfg(test)]
+mod tests;

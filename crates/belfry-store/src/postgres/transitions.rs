@@ -10,9 +10,10 @@ use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 use sqlx::{PgConnection, PgPool};
 
+use super::downtime;
 use super::error::db;
 use crate::codec::{self, TransitionColumns, TransitionRow};
-use crate::{periods, sql};
+use crate::sql;
 
 /// Inserts `transitions` as column arrays, inside the caller's transaction.
 pub(super) async fn insert(conn: &mut PgConnection, transitions: &[Transition]) -> Result<(), StoreError> {
@@ -67,19 +68,14 @@ pub(super) async fn list(
     codec::decode_transitions(rows)
 }
 
-/// A monitor's down periods still open at or after `since`, oldest first.
+/// A monitor's down periods still open at or after `since`, oldest first (with the failing
+/// time counted inside maintenance windows that count downtime).
 pub(super) async fn down_periods(
     pool: &PgPool,
     monitor: &MonitorId,
     since: Timestamp,
 ) -> Result<Vec<DownPeriod>, StoreError> {
-    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS)
-        .bind(monitor.as_str())
-        .bind(epoch_ms(since))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    periods::from_rows(rows, since)
+    downtime::of_monitor(pool, monitor, since).await
 }
 
 /// Every monitor's down periods that may overlap `[from, to)`, keyed by monitor id.
@@ -88,11 +84,5 @@ pub(super) async fn down_periods_between(
     from: i64,
     to: i64,
 ) -> Result<HashMap<String, Vec<DownPeriod>>, StoreError> {
-    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS_BETWEEN)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    periods::by_monitor(rows)
+    downtime::between(pool, from, to).await
 }

@@ -14,6 +14,10 @@ mod connect;
 #[allow(clippy::duplicate_mod)]
 #[path = "../backend_shared/cursors.rs"]
 mod cursors;
+// Compiled once per backend on purpose (against this backend's `Pool`).
+#[allow(clippy::duplicate_mod)]
+#[path = "../backend_shared/downtime.rs"]
+mod downtime;
 mod error;
 mod incidents;
 // Compiled once per backend on purpose (against this backend's `Pool`).

@@ -9,9 +9,10 @@ use belfry_core::store::{DownPeriod, StoreError};
 use jiff::Timestamp;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+use super::downtime;
 use super::error::db;
 use crate::codec::{self, TransitionColumns, TransitionRow};
-use crate::{periods, sql};
+use crate::sql;
 
 /// Rows per multi-row INSERT (7 parameters each).
 const ROWS_PER_INSERT: usize = 200;
@@ -56,19 +57,14 @@ pub(super) async fn list(
     codec::decode_transitions(rows)
 }
 
-/// A monitor's down periods still open at or after `since`, oldest first.
+/// A monitor's down periods still open at or after `since`, oldest first (with the failing
+/// time counted inside maintenance windows that count downtime).
 pub(super) async fn down_periods(
     pool: &SqlitePool,
     monitor: &MonitorId,
     since: Timestamp,
 ) -> Result<Vec<DownPeriod>, StoreError> {
-    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS)
-        .bind(monitor.as_str())
-        .bind(epoch_ms(since))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    periods::from_rows(rows, since)
+    downtime::of_monitor(pool, monitor, since).await
 }
 
 /// Every monitor's down periods that may overlap `[from, to)`, keyed by monitor id.
@@ -77,11 +73,5 @@ pub(super) async fn down_periods_between(
     from: i64,
     to: i64,
 ) -> Result<HashMap<String, Vec<DownPeriod>>, StoreError> {
-    let rows = sqlx::query_as(sql::DOWN_PERIOD_STEPS_BETWEEN)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    periods::by_monitor(rows)
+    downtime::between(pool, from, to).await
 }

@@ -10,7 +10,7 @@ use belfry_core::store::IncidentFilter;
 use belfry_core::{CheckResult, CheckSpec, ConsoleObject, MonitorId, Section};
 use serde_json::{Map, Value, json};
 
-use super::{Nav, field, render, when, without_csrf};
+use super::{Nav, field, page_zone, render, when, without_csrf};
 use crate::auth::{Actor, audit};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -95,6 +95,7 @@ pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Re
     let catalog = state.runtime.catalog();
     let states = state.runtime.states();
     let console = state.console_ids(Section::Monitors).await?;
+    let tz = page_zone(&state);
     let mut monitors = vec![];
     for spec in &catalog.monitors {
         let live = states.iter().find(|s| s.monitor == spec.id);
@@ -110,7 +111,7 @@ pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Re
             |r| {
                 format!(
                     "{} · {}",
-                    when(r.at),
+                    when(&tz, r.at),
                     if r.ok { "ok" } else { r.error.as_deref().unwrap_or("failed") }
                 )
             },
@@ -351,13 +352,14 @@ async fn monitor_page(
     let live = state.runtime.states().into_iter().find(|s| s.monitor == spec.id);
     let label =
         if spec.paused { "paused".to_owned() } else { live.map_or("up".to_owned(), |s| s.state.to_string()) };
+    let tz = page_zone(state);
     let results = state
         .store
         .results(&spec.id, None, 20)
         .await?
         .iter()
         .map(|r| ResultRow {
-            at: when(r.at),
+            at: when(&tz, r.at),
             ok: r.ok,
             duration_ms: r.duration_ms,
             error: r.error.clone().unwrap_or_default(),
@@ -376,7 +378,7 @@ async fn monitor_page(
                     |r| {
                         format!(
                             "{} · {}",
-                            when(r.at),
+                            when(&tz, r.at),
                             if r.ok { "ok" } else { r.error.as_deref().unwrap_or("failed") }
                         )
                     },
@@ -580,6 +582,7 @@ async fn incidents_page(
     errors: Vec<String>,
 ) -> Result<Response, ApiError> {
     let filter = IncidentFilter { include_drafts: true, limit: 100, ..IncidentFilter::default() };
+    let tz = page_zone(state);
     let incidents = state
         .incidents
         .incidents(&filter)
@@ -590,7 +593,7 @@ async fn incidents_page(
             name: i.name.clone(),
             status: i.status.as_str(),
             impact: i.impact.as_str(),
-            created: when(i.created_at),
+            created: when(&tz, i.created_at),
             published: i.published,
         })
         .collect();
@@ -695,13 +698,14 @@ async fn incident_page(
     errors: Vec<String>,
 ) -> Result<Response, ApiError> {
     let incident = crate::incidents::load_incident(state, id).await?;
+    let tz = page_zone(state);
     let updates = incident
         .updates
         .iter()
         .rev()
         .map(|u| UpdateRow {
             status: u.status.as_str(),
-            at: when(u.display_at),
+            at: when(&tz, u.display_at),
             author: u.author.clone(),
             html: crate::markdown::to_safe_html(&u.body),
         })
@@ -969,6 +973,7 @@ struct AlertsTpl {
 
 /// `GET /admin/alerts`: alerts still paging, each with an acknowledge button.
 pub(crate) async fn alerts(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
+    let tz = page_zone(&state);
     let alerts = state
         .alerts
         .active_alerts()
@@ -977,10 +982,10 @@ pub(crate) async fn alerts(State(state): State<WebState>, actor: Actor) -> Resul
         .map(|a| AlertRow {
             id: a.id.clone(),
             subject: a.subject.clone(),
-            opened: when(a.opened_at),
+            opened: when(&tz, a.opened_at),
             fired: a.fired,
             acked: match (&a.acknowledged_by, a.acknowledged_at) {
-                (Some(by), Some(at)) => format!("{by} at {}", when(at)),
+                (Some(by), Some(at)) => format!("{by} at {}", when(&tz, at)),
                 _ => String::new(),
             },
         })

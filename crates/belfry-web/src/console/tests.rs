@@ -323,3 +323,142 @@ async fn an_editor_reorders_components_and_the_public_api_follows() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(world.store.audit_log.lock().unwrap().iter().any(|e| e.action == "components.order"));
 }
+
+/// The `timeline.N.*` fields of the postmortem editor, as a browser would post them.
+fn timeline_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#38;", "&")
+    };
+    html.split("name=\"timeline.")
+        .skip(1)
+        .map(|rest| {
+            let name = rest.split('"').next().unwrap();
+            let tag = &rest[..rest.find('>').unwrap()];
+            let value = match tag.split(" value=\"").nth(1) {
+                Some(v) => v.split('"').next().unwrap(),
+                None => rest[tag.len() + 1..].split("</textarea>").next().unwrap(),
+            };
+            (format!("timeline.{name}"), unescape(value))
+        })
+        .collect()
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", crate::console::url_encode(k), crate::console::url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn the_postmortem_editor_edits_adds_and_deletes_timeline_rows_without_javascript() {
+    use serde_json::json;
+    let world = World::with_fixtures();
+    let resolved = world
+        .post(
+            &format!("/api/v1/incidents/{FIXTURE_INCIDENT}/updates"),
+            json!({"status": "resolved", "body": "Fixed"}),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::CREATED, "{}", resolved.text());
+    add_user(&world, "ed", Role::Editor).await;
+    let session = format!(
+        "belfry_session={}",
+        cookie_of(&try_login(&world, "ed", PASSWORD, "", "/admin").await, "belfry_session").unwrap()
+    );
+    let path = format!("/admin/incidents/{FIXTURE_INCIDENT}/postmortem");
+    let page = world.send(get(&path, &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(!html.contains("timeline_json") && !html.contains("<script"), "{html}");
+    // Pre-filled from the recorded timeline, in the page's zone with its abbreviation.
+    assert!(html.contains("value=\"2024-06-01 07:30:00 EDT\""), "{html}");
+    let mut fields = timeline_fields(&html);
+    let rows = fields.len() / 3;
+    assert!(rows >= 3, "{fields:?}");
+    let value = |fields: &[(String, String)], name: &str| {
+        fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap()
+    };
+    assert_eq!(value(&fields, &format!("timeline.{}.text", rows - 1)), "", "a blank row to add one");
+    assert_eq!(value(&fields, &format!("timeline.{}.at", rows - 1)), "");
+    let deleted = value(&fields, "timeline.1.text");
+    for (name, new) in [
+        ("timeline.0.text".to_owned(), "Errors first seen <by monitoring>".to_owned()),
+        ("timeline.1.text".to_owned(), String::new()),
+        (format!("timeline.{}.at", rows - 1), "2024-06-01 07:45 edt".to_owned()),
+        (format!("timeline.{}.text", rows - 1), "Rolled back \"v2\" & watched\r\nfor ten minutes".to_owned()),
+    ] {
+        fields.iter_mut().find(|(k, _)| *k == name).unwrap().1 = new;
+    }
+    let csrf = csrf_of(&html);
+    let base = format!(
+        "_csrf={csrf}&summary=A+bad+deploy&corrective_actions={}&publish=1",
+        crate::console::url_encode("Add a canary | dana | 2024-07-01\nWrite a runbook | | | done")
+    );
+
+    // A time that cannot be read: 422, the reason, and everything typed is still there.
+    let mut bad = fields.clone();
+    bad.iter_mut().find(|(k, _)| *k == format!("timeline.{}.at", rows - 1)).unwrap().1 = "soon-ish".into();
+    let rejected = world.send(form(&path, &session, format!("{base}&{}", encode(&bad)))).await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = rejected.text();
+    assert!(html.contains(&format!("Timeline row {rows}: &#34;soon-ish&#34; is not a time")), "{html}");
+    assert!(html.contains("value=\"soon-ish\"") && html.contains(">A bad deploy</textarea>"), "{html}");
+    assert!(html.contains(">Errors first seen &#60;by monitoring&#62;</textarea>"), "{html}");
+    assert!(world.store.incidents.lock().unwrap()[FIXTURE_INCIDENT].postmortem.is_none(), "nothing saved");
+
+    let saved = world.send(form(&path, &session, format!("{base}&{}", encode(&fields)))).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let doc = world.store.incidents.lock().unwrap()[FIXTURE_INCIDENT].postmortem.clone().unwrap();
+    let texts: Vec<&str> = doc.timeline.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts.len(), rows - 1, "one deleted, one added: {texts:?}");
+    assert!(!texts.contains(&deleted.as_str()), "{deleted} deleted: {texts:?}");
+    assert_eq!(doc.timeline[0].at, minutes_ago(30), "an unchanged time keeps its recorded instant");
+    let added = doc.timeline.iter().find(|r| r.text == "Rolled back \"v2\" & watched\nfor ten minutes");
+    let added = added.expect("the added row, its line break kept");
+    assert_eq!(added.at, "2024-06-01T11:45:00Z".parse::<jiff::Timestamp>().unwrap());
+    assert!(doc.timeline.windows(2).all(|w| w[0].at <= w[1].at), "in time order: {texts:?}");
+    assert!(doc.corrective_actions[1].done, "the done column is kept");
+
+    // The published postmortem shows the edited and the added row, escaped, in the page's zone.
+    let public = world.send(get(&format!("/incidents/{FIXTURE_INCIDENT}"), "")).await.text();
+    assert!(
+        public.contains(
+            "data-local>Jun 1, 2024 07:30 EDT</time></td><td>Errors first seen &#60;by monitoring&#62;</td>"
+        ),
+        "{public}"
+    );
+    assert!(
+        public.contains(
+            "data-local>Jun 1, 2024 07:45 EDT</time></td><td>Rolled back &#34;v2&#34; &#38; watched\nfor ten minutes</td>"
+        ),
+        "{public}"
+    );
+    // The editor shows the saved document again.
+    let again = world.send(get(&path, &session)).await.text();
+    assert!(again.contains("value=\"2024-06-01 07:45:00 EDT\""), "{again}");
+    assert!(again.contains("Write a runbook |  |  | done"), "{again}");
+}
+
+#[test]
+fn typed_times_are_read_in_the_page_zone_and_the_abbreviation_picks_a_repeated_hour() {
+    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let read = |text: &str| super::desk::parse_local(text, &tz).map(|t| t.to_string());
+    assert_eq!(read("2024-06-01 07:30:00 EDT").unwrap(), "2024-06-01T11:30:00Z");
+    assert_eq!(read("2024-06-01 07:30").unwrap(), "2024-06-01T11:30:00Z");
+    assert_eq!(read("2024-06-01T11:30:00Z").unwrap(), "2024-06-01T11:30:00Z");
+    // 01:30 happens twice on 2024-11-03.
+    assert_eq!(read("2024-11-03 01:30:00 EDT").unwrap(), "2024-11-03T05:30:00Z");
+    assert_eq!(read("2024-11-03 01:30:00 est").unwrap(), "2024-11-03T06:30:00Z");
+    assert!(read("2024-11-03 01:30:00").unwrap_err().contains("add EDT or EST"));
+    // 02:30 never happens on 2024-03-10.
+    assert!(read("2024-03-10 02:30:00").unwrap_err().contains("does not exist"));
+    assert!(read("2024-06-01 07:30:00 EST").unwrap_err().contains("on EDT"));
+    assert!(read("yesterday").unwrap_err().contains("is not a time"));
+    assert!(read("").unwrap_err().contains("a time is needed"));
+}

@@ -10,7 +10,7 @@ use belfry_core::access::{NewUserError, Role, TotpSeed, User, totp_code_ok};
 use belfry_core::auth::{ApiToken, Scope};
 use serde_json::json;
 
-use super::{Nav, field, render, when};
+use super::{Nav, field, page_zone, render, when};
 use crate::auth::{Actor, audit};
 use crate::error::ApiError;
 use crate::extract::ApiPath;
@@ -43,12 +43,13 @@ async fn users_page(
 ) -> Result<Response, ApiError> {
     let users =
         state.admin.users().await?.into_iter().map(|u| (u.name, u.role.as_str(), u.totp, u.id)).collect();
+    let tz = page_zone(state);
     let tokens = state
         .store
         .tokens()
         .await?
         .into_iter()
-        .map(|t| (t.id, t.scope.as_str(), when(t.created_at)))
+        .map(|t| (t.id, t.scope.as_str(), when(&tz, t.created_at)))
         .collect();
     Ok(render(
         status,
@@ -221,11 +222,12 @@ pub(crate) async fn audit_log(
 ) -> Result<Response, ApiError> {
     let entries = state.admin.audit(q.before, AUDIT_PAGE).await?;
     let older = (entries.len() == AUDIT_PAGE as usize).then(|| entries.last().map(|e| e.id)).flatten();
+    let tz = page_zone(&state);
     let show = |v: &Option<serde_json::Value>| v.as_ref().map(ToString::to_string).unwrap_or_default();
     let entries = entries
         .iter()
         .map(|e| AuditRow {
-            at: when(e.at),
+            at: when(&tz, e.at),
             actor: e.actor.clone(),
             action: e.action.clone(),
             object: e.object.clone(),
@@ -362,6 +364,7 @@ struct SubscribersTpl {
 /// `GET /admin/subscribers` (admin: the addresses are personal data).
 pub(crate) async fn subscribers(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
     let all = state.subscribers.all_subscribers().await?;
+    let tz = page_zone(&state);
     let confirmed = all.iter().filter(|s| s.is_confirmed()).count();
     let subscribers = all
         .iter()
@@ -373,8 +376,8 @@ pub(crate) async fn subscribers(State(state): State<WebState>, actor: Actor) -> 
             } else {
                 s.components.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             },
-            confirmed: s.confirmed_at.map(when).unwrap_or_else(|| "no".to_owned()),
-            since: when(s.created_at),
+            confirmed: s.confirmed_at.map(|t| when(&tz, t)).unwrap_or_else(|| "no".to_owned()),
+            since: when(&tz, s.created_at),
         })
         .collect();
     Ok(render(

@@ -1,4 +1,6 @@
+use axum::http::Method;
 use belfry_core::MonitorState;
+use belfry_core::auth::Scope;
 use belfry_core::store::{DownPeriod, Resolution};
 use serde_json::json;
 
@@ -215,4 +217,84 @@ async fn logo_and_description_come_from_the_config() {
     let html = world.get("/").await.text();
     assert!(html.contains(r#"<meta name="description" content="Acme &#38; friends">"#));
     assert!(html.contains(r#"<img src="https://acme.test/logo.png?a=1&#38;b=2""#));
+}
+
+#[tokio::test]
+async fn a_published_postmortem_shows_the_whole_document_escaped_in_the_page_zone() {
+    let world = World::with_fixtures();
+    // Recorded data inside the incident (opened 11:30 UTC, resolved at 12:00 UTC).
+    world.store.down.lock().unwrap().insert(
+        id("api-http"),
+        vec![DownPeriod {
+            start: "2024-06-01T11:35:00Z".parse().unwrap(),
+            end: Some("2024-06-01T11:55:00Z".parse().unwrap()),
+        }],
+    );
+    world.result("api-http", "us-east", minutes_ago(20), false, 10_000);
+    world.result("api-http", "eu-west", minutes_ago(19), false, 10_000);
+    world.result("api-http", "eu-west", minutes_ago(2), true, 80);
+    let path = format!("/api/v1/incidents/{FIXTURE_INCIDENT}");
+    let resolved =
+        world.post(&format!("{path}/updates"), json!({"status": "resolved", "body": "Fixed"})).await;
+    assert_eq!(resolved.status, 201, "{}", resolved.text());
+    let postmortem = json!({
+        "summary": "A deploy broke the API.",
+        "impact": "Clients saw errors.",
+        "timeline": [
+            // A row from before the daylight-saving change keeps its own abbreviation.
+            {"at": "2024-01-15T15:00:00Z", "text": "Risky <b>config</b> merged"},
+            {"at": "2024-06-01T11:30:00Z", "text": "Errors began & alerts fired"},
+        ],
+        "contributing_factors": ["No canary <script>alert(1)</script>"],
+        "stabilization_steps": ["Rolled back \"v2\""],
+        "corrective_actions": [
+            {"description": "Add a canary <i>stage</i>", "owner": "dana <ops>", "due": "2024-07-01"},
+            {"description": "Write a runbook", "owner": "", "done": true},
+        ],
+        "publish": true,
+    });
+    let saved = world.send_json(Method::PUT, &format!("{path}/postmortem"), Scope::Write, &postmortem).await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+
+    let html = world.get(&format!("/incidents/{FIXTURE_INCIDENT}")).await.text();
+    let section = &html[html.find("<section class=\"postmortem\">").expect("the postmortem")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    // The measured impact, as recorded data says.
+    for fact in [
+        "<dt>Duration</dt><dd>30 min</dd>",
+        "<dt>Down according to monitoring</dt><dd>20 min</dd>",
+        "<dt>Affected components</dt><dd>Internal API</dd>",
+        "<dt>Failed checks</dt><dd>2</dd>",
+        "<dt>Regions</dt><dd>eu-west, us-east</dd>",
+    ] {
+        assert!(section.contains(fact), "{fact}: {section}");
+    }
+    // The timeline in the page's zone, each row with the abbreviation in force then.
+    assert!(
+        section.contains(
+            r#"<td><time datetime="2024-01-15T15:00:00Z" data-local>Jan 15, 2024 10:00 EST</time></td><td>Risky &#60;b&#62;config&#60;/b&#62; merged</td>"#
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            r#"<td><time datetime="2024-06-01T11:30:00Z" data-local>Jun 1, 2024 07:30 EDT</time></td><td>Errors began &#38; alerts fired</td>"#
+        ),
+        "{section}"
+    );
+    assert!(section.contains("<li>No canary &#60;script&#62;alert(1)&#60;/script&#62;</li>"), "{section}");
+    assert!(section.contains("<li>Rolled back &#34;v2&#34;</li>"), "{section}");
+    assert!(
+        section.contains(
+            "<tr><td>Add a canary &#60;i&#62;stage&#60;/i&#62;</td><td>dana &#60;ops&#62;</td><td>Jul 1, 2024</td><td>Open</td></tr>"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains("<tr><td>Write a runbook</td><td>—</td><td>—</td><td>Done</td></tr>"),
+        "{section}"
+    );
+    for bad in ["<script>", "<b>config", "<i>stage", "<ops>"] {
+        assert!(!section.contains(bad), "{bad} is not escaped: {section}");
+    }
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use belfry_core::MonitorState;
-use belfry_core::incident::Incident;
+use belfry_core::incident::{Incident, Postmortem, human_duration};
 use belfry_core::maintenance::MaintenanceStatus;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -28,10 +28,14 @@ pub(crate) struct TimeView {
 
 fn time(tz: &TimeZone, at: Timestamp) -> TimeView {
     let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
-    TimeView {
-        iso: at.to_string(),
-        text: at.to_zoned(tz.clone()).strftime("%b %-d, %Y %H:%M %Z").to_string(),
-    }
+    TimeView { iso: at.to_string(), text: in_zone(tz, at, "%b %-d, %Y %H:%M %Z") }
+}
+
+/// `at` in the page's zone `tz`, formatted with `format` (which ends in `%Z`: the abbreviation
+/// in force at that instant, so rows on either side of a daylight-saving change are both
+/// right). Every view, public or staff, shows its times in this one zone.
+pub(crate) fn in_zone(tz: &TimeZone, at: Timestamp, format: &str) -> String {
+    at.to_zoned(tz.clone()).strftime(format).to_string()
 }
 
 /// The frame every page shares.
@@ -286,13 +290,77 @@ pub(crate) struct UpdateView {
     pub components: String,
 }
 
+pub(crate) struct ActionView {
+    pub description: String,
+    pub owner: String,
+    pub due: String,
+    pub done: bool,
+}
+
 pub(crate) struct PostmortemView {
     pub summary_html: String,
     pub impact_html: String,
+    /// The measured impact: `(label, value)`.
+    pub facts: Vec<(&'static str, String)>,
+    pub timeline: Vec<(TimeView, String)>,
     pub factors: Vec<String>,
     pub steps: Vec<String>,
-    pub actions: Vec<String>,
+    pub actions: Vec<ActionView>,
     pub published: Option<TimeView>,
+}
+
+/// The impact as recorded data measured it when the document was saved (P8); a document
+/// saved before facts were kept shows what the incident itself records.
+fn impact_facts(model: &Model, incident: &Incident, pm: &Postmortem) -> Vec<(&'static str, String)> {
+    let duration = |s: u64| human_duration(std::time::Duration::from_secs(s));
+    let components = |ids: Vec<String>| match component_names(model, ids.into_iter()) {
+        names if names.is_empty() => "none recorded".to_owned(),
+        names => names,
+    };
+    let Some(facts) = &pm.facts else {
+        let mut out = Vec::new();
+        if let Some(end) = incident.resolved_at {
+            let s = end.duration_since(incident.started_at).as_secs();
+            out.push(("Duration", duration(u64::try_from(s).unwrap_or(0))));
+        }
+        let ids = incident.components.keys().map(|c| c.to_string()).collect();
+        out.push(("Affected components", components(ids)));
+        return out;
+    };
+    let mut out = vec![("Duration", duration(facts.duration_s))];
+    if facts.monitored_downtime_s > 0 {
+        out.push(("Down according to monitoring", duration(facts.monitored_downtime_s)));
+    }
+    let ids = facts.affected_components.iter().map(|(id, _)| id.clone()).collect();
+    out.push(("Affected components", components(ids)));
+    out.push(("Failed checks", facts.checks_failed.to_string()));
+    if !facts.regions.is_empty() {
+        out.push(("Regions", facts.regions.join(", ")));
+    }
+    out
+}
+
+fn postmortem_view(model: &Model, incident: &Incident, pm: &Postmortem) -> PostmortemView {
+    let tz = &model.page.tz;
+    PostmortemView {
+        summary_html: to_safe_html(&pm.summary),
+        impact_html: to_safe_html(&pm.impact),
+        facts: impact_facts(model, incident, pm),
+        timeline: pm.timeline.iter().map(|r| (time(tz, r.at), r.text.clone())).collect(),
+        factors: pm.contributing_factors.clone(),
+        steps: pm.stabilization_steps.clone(),
+        actions: pm
+            .corrective_actions
+            .iter()
+            .map(|a| ActionView {
+                description: a.description.clone(),
+                owner: a.owner.clone(),
+                due: a.due.map(|d| d.strftime("%b %-d, %Y").to_string()).unwrap_or_default(),
+                done: a.done,
+            })
+            .collect(),
+        published: pm.published_at.map(|t| time(tz, t)),
+    }
 }
 
 #[derive(Template)]
@@ -310,15 +378,11 @@ pub(crate) fn incident_page(model: &Model, links: &Rel, incident: &Incident) -> 
     let tz = &model.page.tz;
     let mut updates: Vec<_> = incident.updates.iter().collect();
     updates.sort_by_key(|u| std::cmp::Reverse(u.display_at));
-    let postmortem =
-        incident.postmortem.as_ref().filter(|p| p.published_at.is_some()).map(|p| PostmortemView {
-            summary_html: to_safe_html(&p.summary),
-            impact_html: to_safe_html(&p.impact),
-            factors: p.contributing_factors.clone(),
-            steps: p.stabilization_steps.clone(),
-            actions: p.corrective_actions.iter().map(|a| a.description.clone()).collect(),
-            published: p.published_at.map(|t| time(tz, t)),
-        });
+    let postmortem = incident
+        .postmortem
+        .as_ref()
+        .filter(|p| p.published_at.is_some())
+        .map(|p| postmortem_view(model, incident, p));
     render(&IncidentTpl {
         chrome: chrome(model, links, Some(&incident.name)),
         card: card(model, links, incident),

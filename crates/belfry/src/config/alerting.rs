@@ -10,6 +10,7 @@
 //!   - {id: default, repeat: 2, steps: [{after: 0s, notify: [ops-hook]}, {after: 10m, notify: [ops-hook]}]}
 //! alerts:
 //!   - {monitors: ["*"], events: [down, up], escalation: default}
+//! alerting: {certificate_warning: 14d}
 //! ```
 
 mod channel;
@@ -35,6 +36,10 @@ const STEP_KEYS: &[&str] = &["after", "notify"];
 const RENOTIFY_KEYS: &[&str] = &["every", "backoff", "max"];
 const BACKOFFS: &[&str] = &["none", "linear", "exponential"];
 const ALERT_KEYS: &[&str] = &["monitors", "components", "tags", "events", "escalation"];
+const ALERTING_KEYS: &[&str] = &["certificate_warning"];
+
+/// The shortest `alerting.certificate_warning`: less would warn too late to renew.
+const MIN_CERTIFICATE_WARNING: Duration = Duration::from_secs(3600);
 
 /// The shortest re-notification interval: a typo like `every: 1s` must not page every second.
 const MIN_RENOTIFY: Duration = Duration::from_secs(60);
@@ -48,9 +53,16 @@ pub(super) struct Known<'a> {
     pub tags: &'a [String],
 }
 
-/// Reads the three sections of the top-level mapping `top`.
+/// Reads the alerting sections of the top-level mapping `top`.
 pub(super) fn alerting(ctx: &mut Ctx<'_>, top: &Fields<'_>, known: &Known<'_>) -> Alerting {
     let mut alerting = Alerting::default();
+    if let Some(node) = top.value("alerting")
+        && let Some(f) = ctx.map(node, "alerting", ALERTING_KEYS)
+        && let Some(v) = f.value("certificate_warning")
+        && let Some(window) = ctx.duration(v, &f.path_of("certificate_warning"), MIN_CERTIFICATE_WARNING)
+    {
+        alerting.certificate_warning = window;
+    }
     let mut channel_ids = ctx.outside_channels.clone();
     if let Some(node) = top.value("channels") {
         alerting.channels = channel::channels(ctx, node, &mut channel_ids);

@@ -44,6 +44,7 @@ const TOP_KEYS: &[&str] = &[
     "escalations",
     "alerts",
     "subscribers",
+    "alerting",
 ];
 const PAGE_KEYS: &[&str] = &["title", "description", "time_zone", "public_url", "logo_url"];
 const STORAGE_KEYS: &[&str] = &["url", "retention", "max_connections"];

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use belfry::service::Service;
 use belfry::settings::ConfigSource;
-use belfry_core::alert::DeliveryStatus;
+use belfry_core::alert::{DeliveryStatus, EventKind};
 use belfry_core::{Clock, MonitorState};
 use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
 
@@ -254,23 +254,7 @@ alerts:
     let dispatch = dispatcher(&rig);
     let now = rig.clock.now();
     let not_after = now.checked_add(jiff::SignedDuration::from_hours(5 * 24)).unwrap();
-    let result = belfry_core::CheckResult {
-        monitor: belfry_core::MonitorId::parse("site").unwrap(),
-        region: "local".into(),
-        at: now,
-        ok: true,
-        degraded: false,
-        inconclusive: false,
-        duration_ms: 20,
-        phases: Default::default(),
-        status: None,
-        ip: None,
-        error: None,
-        conditions: vec![],
-        values: [("certificate".to_owned(), serde_json::json!({"not_after": not_after.to_string()}))]
-            .into_iter()
-            .collect(),
-    };
+    let result = certificate_result("site", now, not_after);
     let batch = belfry_core::store::Batch { results: vec![result], ..Default::default() };
     rig.storage.write(&batch).await.unwrap();
     for _ in 0..3 {
@@ -281,6 +265,105 @@ alerts:
     assert_eq!(bodies.len(), 1, "once per certificate: {bodies:#?}");
     assert_eq!(bodies[0]["event"], "certificate_expiring");
     assert!(bodies[0]["summary"].as_str().unwrap().contains("expires in 5 days"), "{}", bodies[0]);
+}
+
+/// A result of `monitor` at `at` that recorded a certificate valid until `not_after`.
+fn certificate_result(
+    monitor: &str,
+    at: jiff::Timestamp,
+    not_after: jiff::Timestamp,
+) -> belfry_core::CheckResult {
+    belfry_core::CheckResult {
+        monitor: belfry_core::MonitorId::parse(monitor).unwrap(),
+        region: "local".into(),
+        at,
+        ok: true,
+        degraded: false,
+        inconclusive: false,
+        duration_ms: 20,
+        phases: Default::default(),
+        status: Some(200),
+        ip: None,
+        error: None,
+        conditions: vec![],
+        values: [("certificate".to_owned(), serde_json::json!({"not_after": not_after.to_string()}))]
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The monitor's recovery is not the certificate's renewal: the warning stays until a result
+/// shows a certificate beyond the window.
+#[tokio::test]
+async fn a_certificate_warning_outlives_the_monitors_recovery_until_the_renewal() {
+    let target = Target::start().await;
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: site, name: Website, kind: http, url: "{}", interval: 10s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up, certificate_expiring], escalation: default}}
+alerting: {{certificate_warning: 7d}}
+"#,
+        target.url("/"),
+        receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let days = |n: i64| rig.clock.now().checked_add(jiff::SignedDuration::from_hours(n * 24)).unwrap();
+    let write = |result| {
+        let batch = belfry_core::store::Batch { results: vec![result], ..Default::default() };
+        let storage = rig.storage.clone();
+        async move { storage.write(&batch).await.unwrap() }
+    };
+    // Ten days left: outside a 7-day window.
+    write(certificate_result("site", rig.clock.now(), days(10))).await;
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(receiver.bodies().is_empty(), "{:#?}", receiver.bodies());
+    let seen_at = rig.clock.advance(Duration::from_secs(1));
+    write(certificate_result("site", seen_at, days(5))).await;
+    dispatch.drain_once(seen_at).await.unwrap();
+
+    target.set_status(503);
+    assert_eq!(rig.step("site", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(200);
+    assert_eq!(rig.step("site", Duration::from_secs(10)).await, MonitorState::Up);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let seen = || -> Vec<(String, String)> {
+        receiver
+            .bodies()
+            .iter()
+            .map(|b| (b["event"].as_str().unwrap().to_owned(), b["dedup_key"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let events: Vec<String> = seen().into_iter().map(|(e, _)| e).collect();
+    assert_eq!(events, ["certificate_expiring", "down", "up"]);
+    let warnings = || async {
+        let active = rig.storage.active_alerts().await.unwrap();
+        active.into_iter().filter(|a| a.event.kind == EventKind::CertificateExpiring).collect::<Vec<_>>()
+    };
+    let open = warnings().await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].event.at, seen_at, "when it was seen, not when it expires");
+
+    // Renewed: resolved, the channel told once, and the new certificate is not warned about.
+    write(certificate_result("site", rig.clock.advance(Duration::from_secs(1)), days(90))).await;
+    for _ in 0..3 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(60));
+    }
+    let seen = seen();
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    assert_eq!(seen[3], ("up".to_owned(), seen[0].1.clone()), "the warning's resolution");
+    assert!(warnings().await.is_empty());
 }
 
 #[tokio::test]
@@ -504,4 +587,147 @@ alerts:
     let titles: Vec<String> =
         receiver.bodies().iter().map(|b| b["title"].as_str().unwrap().to_owned()).collect();
     assert_eq!(titles, ["Incident: Replication lag"], "only the incident on a component with a db monitor");
+}
+
+/// An incident a person opened on `component` (like `POST /api/v1/incidents` does).
+async fn open_by_hand(rig: &Rig, id: &str, component: &str) {
+    let first = belfry_core::incident::NewUpdate {
+        id: format!("{id}-u1"),
+        status: belfry_core::incident::IncidentStatus::Investigating,
+        body: "Customers report errors".into(),
+        author: "dana".into(),
+        notify: true,
+        components: [(
+            belfry_core::MonitorId::parse(component).unwrap(),
+            belfry_core::ComponentStatus::PartialOutage,
+        )]
+        .into_iter()
+        .collect(),
+        impact: None,
+        display_at: None,
+    };
+    let (incident, timeline) = belfry_core::incident::Incident::open(
+        id.into(),
+        "Errors on the API".into(),
+        belfry_core::incident::Impact::Major,
+        first,
+        None,
+        true,
+        rig.clock.now(),
+    )
+    .unwrap();
+    rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
+}
+
+/// A manual incident on the monitor's component gets the machine facts too: the transition
+/// (with the failing condition), each alert sent, the escalation and the acknowledgement —
+/// and the automatic incident, which also affects the component, gets each of them once.
+#[tokio::test]
+async fn a_manual_incident_on_the_component_gets_the_monitors_facts_once() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use belfry_core::incident::TimelineKind;
+    use tower::ServiceExt;
+
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let yaml = config(&target, &first, &backup).replace(
+        "components: [{id: api, name: Internal API}]",
+        "components: [{id: api, name: Internal API, incident: auto}]",
+    );
+    let rig = rig(&yaml).await;
+    let vault = test_vault(&rig.storage);
+    let key = belfry::app::ack_key(&vault, rig.storage.as_ref()).await.unwrap();
+    let runtime = Arc::new(Service::new(
+        rig.engine.clone(),
+        rig.storage.clone(),
+        ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+        vault.clone(),
+    ));
+    let http = belfry_notify::HttpClient::new().unwrap();
+    let dispatch = Dispatcher::new(rig.storage.clone(), runtime.clone(), http, DispatcherConfig::new(key));
+    let automation = belfry::automation::Automation::new(rig.storage.clone(), rig.engine.clone());
+    automation.step(rig.clock.now()).await.unwrap();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    open_by_hand(&rig, "by-hand", "api").await;
+    open_by_hand(&rig, "elsewhere", "api").await;
+    let mut elsewhere = rig.storage.incident("elsewhere").await.unwrap().unwrap();
+    let resolved = belfry_core::incident::NewUpdate {
+        id: "elsewhere-u2".into(),
+        status: belfry_core::incident::IncidentStatus::Resolved,
+        body: "Fixed".into(),
+        author: "dana".into(),
+        notify: true,
+        components: Default::default(),
+        impact: None,
+        display_at: None,
+    };
+    let more = elsewhere.post_update(resolved, rig.clock.now()).unwrap();
+    rig.storage.save_incident(&elsewhere, elsewhere.version, &more).await.unwrap();
+
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    automation.step(rig.clock.now()).await.unwrap();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    rig.clock.advance(Duration::from_secs(600));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!((first.bodies().len(), backup.bodies().len()), (1, 1), "paged, then escalated");
+
+    // Acknowledged with the link in the page.
+    let ack_url = first.bodies()[0]["ack_url"].as_str().unwrap().to_owned();
+    let path = ack_url.strip_prefix("http://status.acme.test").unwrap().to_owned();
+    let state = belfry_web::WebState {
+        store: rig.storage.clone(),
+        incidents: rig.storage.clone(),
+        alerts: rig.storage.clone(),
+        subscribers: rig.storage.clone(),
+        admin: rig.storage.clone(),
+        vault,
+        runtime,
+        clock: rig.clock.clone(),
+    };
+    let reply =
+        belfry_web::router(state).oneshot(Request::post(&path).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(reply.status(), 200);
+
+    let filter = belfry_core::store::IncidentFilter { limit: 10, ..Default::default() };
+    let incidents = rig.storage.incidents(&filter).await.unwrap();
+    let automatic = incidents.iter().find(|i| i.auto.is_some()).expect("the automatic incident");
+    for id in [automatic.id.as_str(), "by-hand"] {
+        let timeline = rig.storage.timeline(id).await.unwrap();
+        let facts: Vec<(TimelineKind, &str)> = timeline
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    TimelineKind::Monitor
+                        | TimelineKind::AlertSent
+                        | TimelineKind::Escalated
+                        | TimelineKind::Acknowledged
+                )
+            })
+            .map(|e| (e.kind, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            facts,
+            [
+                (TimelineKind::Monitor, "Monitor api-http up → down: [STATUS] (503) < 400"),
+                (TimelineKind::AlertSent, "Alert sent to ops-hook (down)"),
+                (
+                    TimelineKind::Escalated,
+                    "Alert escalated (round 1, step 2) to backup-hook: Internal API is down"
+                ),
+                (TimelineKind::AlertSent, "Alert sent to backup-hook (down)"),
+                (TimelineKind::Acknowledged, "Alert acknowledged by link: Internal API is down"),
+            ],
+            "{id}: {timeline:#?}"
+        );
+        let transition = timeline.iter().find(|e| e.kind == TimelineKind::Monitor).unwrap();
+        assert_eq!(transition.data["results"][0]["conditions"][0]["ok"], false, "the failing result");
+    }
+    let closed = rig.storage.timeline("elsewhere").await.unwrap();
+    assert!(
+        closed.iter().all(|e| e.kind != TimelineKind::Monitor && e.kind != TimelineKind::AlertSent),
+        "a resolved incident is history: {closed:#?}"
+    );
 }

@@ -34,13 +34,25 @@ monitors:
     )
 }
 
-async fn monitor_state(server: &Server, token: &str, id: &str) -> (String, Value) {
+/// The monitor's live `state` and its whole `GET /api/v1/monitors/{id}` document.
+pub async fn monitor_state(server: &Server, token: &str, id: &str) -> (String, Value) {
     let (status, body) = get_json(&server.url(&format!("/api/v1/monitors/{id}")), Some(token)).await;
     assert_eq!(status, 200, "{body}");
     (body["state"].as_str().unwrap_or_default().to_owned(), body)
 }
 
-fn token(dir: &std::path::Path, config: &str, scope: &str) -> String {
+/// The monitor's document once it is `down` and its newest result (read from the store, which
+/// may run one write behind the live state) is the failed one.
+pub async fn down_with_its_result(server: &Server, token: &str, id: &str) -> Value {
+    eventually(&format!("{id} down with its failed result"), LIMIT, || async {
+        let (state, body) = monitor_state(server, token, id).await;
+        (state == "down" && body["last_result"]["ok"] == false).then_some(body)
+    })
+    .await
+}
+
+/// A new API token of `scope`, made with `belfry token create` on the server's data.
+pub fn token(dir: &std::path::Path, config: &str, scope: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_belfry"))
         .args(["token", "create", "--scope", scope, "--config", config, "--data", "data"])
         .current_dir(dir)
@@ -277,11 +289,7 @@ async fn heartbeat_pushes_through_the_real_server_report_down_and_up() {
     let push = |q: &str| server.url(&format!("/api/v1/push/nightly-backup-0123456789{q}"));
     let (status, body) = request("POST", &push("?status=down&msg=disk%20full"), None).await;
     assert_eq!((status, body["monitor"].as_str()), (200, Some("backup")), "{body}");
-    let body = eventually("reported down", LIMIT, || async {
-        let (state, body) = monitor_state(&server, &read, "backup").await;
-        (state == "down").then_some(body)
-    })
-    .await;
+    let body = down_with_its_result(&server, &read, "backup").await;
     assert_eq!(body["last_result"]["error"], "reported down: disk full");
     assert_eq!(request("GET", &push(""), None).await.0, 200);
     eventually("up after a good ping", LIMIT, || async {

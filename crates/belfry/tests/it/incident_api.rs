@@ -2,17 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::binary::token;
 use crate::support::{Server, get_json, send_json, write};
-
-fn token(dir: &std::path::Path, config: &str, scope: &str) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_belfry"))
-        .args(["token", "create", "--scope", scope, "--config", config, "--data", "data"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 const CONFIG: &str = r#"
 page: {title: Acme Status, time_zone: America/New_York}
@@ -32,6 +23,38 @@ async fn component(server: &Server, id: &str) -> String {
 async fn indicator(server: &Server) -> String {
     let (_, body) = get_json(&server.url("/api/v2/status.json"), None).await;
     body["status"]["indicator"].as_str().unwrap().to_owned()
+}
+
+/// What the public Statuspage JSON should say after a step.
+struct Public {
+    status: &'static str,
+    impact: &'static str,
+    forms: &'static str,
+    indicator: &'static str,
+    updates: usize,
+}
+
+/// Checks `/api/v2/incidents.json`, `/api/v2/incidents/unresolved.json` (listing the incident
+/// while it is open), `/api/v2/components.json` and `/api/v2/status.json` against `expected`.
+async fn assert_public(server: &Server, id: &str, step: &str, expected: &Public) {
+    let (_, all) = get_json(&server.url("/api/v2/incidents.json"), None).await;
+    let listed = &all["incidents"][0];
+    assert_eq!(listed["id"], id, "{step}: {all}");
+    assert_eq!(listed["status"], expected.status, "{step}: incidents.json");
+    assert_eq!(listed["impact"], expected.impact, "{step}: incidents.json");
+    assert_eq!(listed["incident_updates"].as_array().unwrap().len(), expected.updates, "{step}");
+    let (_, unresolved) = get_json(&server.url("/api/v2/incidents/unresolved.json"), None).await;
+    let open: Vec<(&str, &str)> = unresolved["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    let still_open = !matches!(expected.status, "resolved" | "postmortem");
+    let want: Vec<(&str, &str)> = if still_open { vec![(id, expected.status)] } else { vec![] };
+    assert_eq!(open, want, "{step}: incidents/unresolved.json");
+    assert_eq!(component(server, "forms").await, expected.forms, "{step}: components.json");
+    assert_eq!(indicator(server).await, expected.indicator, "{step}: status.json");
 }
 
 #[tokio::test]
@@ -60,41 +83,74 @@ async fn investigating_to_postmortem_with_statuspage_json_at_each_step() {
     assert_eq!(status, 201, "{incident}");
     let id = incident["id"].as_str().unwrap().to_owned();
     assert_eq!(incident["status"], "investigating");
-    assert_eq!(component(&server, "forms").await, "major_outage");
-    assert_eq!(indicator(&server).await, "critical", "a major outage of a component is critical");
-    let (_, unresolved) = get_json(&server.url("/api/v2/incidents/unresolved.json"), None).await;
-    assert_eq!(unresolved["incidents"][0]["id"], id.as_str());
+    let opened = Public {
+        status: "investigating",
+        impact: "major",
+        forms: "major_outage",
+        indicator: "critical", // a major outage of a component is critical
+        updates: 1,
+    };
+    assert_public(&server, &id, "opened", &opened).await;
 
     let (_, detail) = get_json(&server.url(&format!("/api/v1/incidents/{id}")), Some(&read_token)).await;
     let html = detail["incident_updates"][0]["body_html"].as_str().unwrap();
     assert!(!html.contains("<script") && !html.contains("javascript:"), "{html}");
 
+    // Each update: what is posted, then what the public JSON says.
     let updates = server.url(&format!("/api/v1/incidents/{id}/updates"));
-    let steps: [(&str, Value); 4] = [
-        ("identified", json!({"forms": "partial_outage"})),
-        ("monitoring", json!({"forms": "operational"})),
-        ("resolved", json!({})),
-        ("investigating", json!({"video": "degraded_performance"})),
+    let steps = [
+        (
+            json!({"status": "identified", "components": {"forms": "partial_outage"}}),
+            Public {
+                status: "identified",
+                impact: "major",
+                forms: "partial_outage",
+                indicator: "major",
+                updates: 2,
+            },
+        ),
+        // A plain update: same status, lower impact and a better component status.
+        (
+            json!({"status": "identified", "impact": "minor", "components": {"forms": "degraded_performance"}}),
+            Public {
+                status: "identified",
+                impact: "minor",
+                forms: "degraded_performance",
+                indicator: "minor",
+                updates: 3,
+            },
+        ),
+        (
+            json!({"status": "monitoring", "components": {"forms": "operational"}}),
+            Public {
+                status: "monitoring",
+                impact: "minor",
+                forms: "operational",
+                indicator: "minor",
+                updates: 4,
+            },
+        ),
+        (
+            json!({"status": "resolved"}),
+            Public {
+                status: "resolved",
+                impact: "minor",
+                forms: "operational",
+                indicator: "none",
+                updates: 5,
+            },
+        ),
     ];
-    let expected = [("partial_outage", "major"), ("operational", "major"), ("operational", "none")];
-    for (i, (status, components)) in steps.iter().take(3).enumerate() {
-        let body = json!({"status": status, "body": format!("Now {status}."), "components": components});
+    for (i, (mut body, expected)) in steps.into_iter().enumerate() {
+        body["body"] = Value::from(format!("Step {i}: {}.", expected.status));
         let (code, reply) = send_json("POST", &updates, Some(&write_token), &body).await;
         assert_eq!(code, 201, "{reply}");
-        assert_eq!(reply["status"], *status);
-        assert_eq!(component(&server, "forms").await, expected[i].0, "after {status}");
-        assert_eq!(indicator(&server).await, expected[i].1, "after {status}");
+        assert_eq!(reply["status"], expected.status);
+        assert_public(&server, &id, &format!("step {i} ({body})"), &expected).await;
     }
     let (_, all) = get_json(&server.url("/api/v2/incidents.json"), None).await;
-    let listed = &all["incidents"][0];
-    assert_eq!(listed["status"], "resolved");
-    assert_eq!(listed["incident_updates"].as_array().unwrap().len(), 4);
-    assert!(
-        listed["resolved_at"].as_str().unwrap().ends_with("-05:00")
-            || listed["resolved_at"].as_str().unwrap().ends_with("-04:00")
-    );
-    let (_, unresolved) = get_json(&server.url("/api/v2/incidents/unresolved.json"), None).await;
-    assert_eq!(unresolved["incidents"].as_array().unwrap().len(), 0);
+    let resolved_at = all["incidents"][0]["resolved_at"].as_str().unwrap();
+    assert!(resolved_at.ends_with("-05:00") || resolved_at.ends_with("-04:00"), "{resolved_at}");
 
     let postmortem = json!({
         "summary": "A database index was missing after a migration.",
@@ -110,6 +166,9 @@ async fn investigating_to_postmortem_with_statuspage_json_at_each_step() {
     assert_eq!(code, 200, "{reply}");
     let (_, detail) = get_json(&server.url(&format!("/api/v1/incidents/{id}")), Some(&read_token)).await;
     assert_eq!(detail["status"], "postmortem");
+    let published =
+        Public { status: "postmortem", impact: "minor", forms: "operational", indicator: "none", updates: 5 };
+    assert_public(&server, &id, "postmortem published", &published).await;
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_belfry"))
         .args(["postmortem", &id, "--config", &cfg, "--data", "data"])

@@ -12,15 +12,19 @@ use belfry::settings::ConfigSource;
 use belfry::windows;
 use belfry_core::incident::{IncidentStatus, TimelineKind};
 use belfry_core::maintenance::Maintenance;
-use belfry_core::store::IncidentFilter;
-use belfry_core::{Clock, MonitorId, MonitorState};
+use belfry_core::store::{IncidentFilter, Resolution};
+use belfry_core::uptime::downtime;
+use belfry_core::{Clock, MonitorId, MonitorState, Store};
+use belfry_notify::dispatch::{Dispatcher, DispatcherConfig};
 use belfry_web::WebState;
 use http_body_util::BodyExt;
+use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::engine::{Rig, rig};
-use crate::support::{Target, test_vault};
+use crate::engine::{Rig, engine_on, rig};
+use crate::postgres::TestDb;
+use crate::support::{Receiver, Target, test_vault};
 
 const TEN: Duration = Duration::from_secs(10);
 
@@ -32,6 +36,19 @@ monitors:
   - {{id: api-http, name: Internal API, kind: http, component: api, url: "{url}", interval: 10s,
      failure: {{threshold: 2}}, recovery: {{threshold: 1}}, impact: partial_outage}}
 "#
+    )
+}
+
+/// [`config`] with an alert rule paging `receiver` on every down and up.
+fn alerting_config(url: &str, incident: &str, receiver: &Receiver) -> String {
+    format!(
+        r#"{}
+channels: [{{id: ops-hook, kind: webhook, url: "{}"}}]
+escalations: [{{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}]
+alerts: [{{monitors: ["*"], events: [down, up], escalation: default}}]
+"#,
+        config(url, incident),
+        receiver.url("/hook")
     )
 }
 
@@ -49,13 +66,23 @@ async fn auto_incidents(rig: &Rig) -> Vec<belfry_core::incident::Incident> {
     rig.storage.incidents(&filter).await.unwrap()
 }
 
-async fn v2(rig: &Rig, path: &str) -> Value {
-    let runtime = Arc::new(Service::new(
+fn service(rig: &Rig) -> Arc<Service> {
+    Arc::new(Service::new(
         rig.engine.clone(),
         rig.storage.clone(),
         ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
         test_vault(&rig.storage),
-    ));
+    ))
+}
+
+/// The alert dispatcher the desk runs, over the rig.
+fn dispatcher(rig: &Rig) -> Dispatcher {
+    let http = belfry_notify::HttpClient::new().unwrap();
+    Dispatcher::new(rig.storage.clone(), service(rig), http, DispatcherConfig::new(b"test-ack-key".to_vec()))
+}
+
+async fn v2(rig: &Rig, path: &str) -> Value {
+    let runtime = service(rig);
     let state = WebState {
         store: rig.storage.clone(),
         incidents: rig.storage.clone(),
@@ -155,56 +182,163 @@ async fn drafts_stay_private_until_published() {
     assert_eq!(public["incidents"].as_array().unwrap().len(), 0, "{public}");
 }
 
-#[tokio::test]
-async fn a_maintenance_window_suppresses_outages_only_inside_it() {
-    let target = Target::start().await;
-    target.set_status(503);
-    let rig = rig(&config(&target.url("/"), "auto")).await;
-    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
-    let start = rig.clock.now();
-    automation.step(start).await.unwrap();
-    let window = Maintenance {
-        id: "mw1".into(),
+/// A one-off window on `api` over `[start + from, start + to)` seconds.
+fn api_window(id: &str, start: Timestamp, from: u64, to: u64, count_downtime: bool) -> Maintenance {
+    Maintenance {
+        id: id.into(),
         name: "API upgrade".into(),
         description: "Upgrading the API".into(),
         components: vec![MonitorId::parse("api").unwrap()],
-        starts_at: start.checked_add(Duration::from_secs(5)).unwrap(),
-        ends_at: start.checked_add(Duration::from_secs(55)).unwrap(),
+        starts_at: start.checked_add(Duration::from_secs(from)).unwrap(),
+        ends_at: start.checked_add(Duration::from_secs(to)).unwrap(),
         rrule: None,
         time_zone: "UTC".into(),
-        count_downtime: false,
+        count_downtime,
         manual: None,
         created_at: start,
         updated_at: start,
         version: 0,
-    };
-    rig.storage.save_maintenance(&window, 0).await.unwrap();
+    }
+}
+
+/// [`step`], then the alert dispatcher at the same instant.
+async fn step_paging(
+    rig: &Rig,
+    automation: &Automation,
+    dispatch: &Dispatcher,
+    by: Duration,
+) -> MonitorState {
+    let state = step(rig, automation, by).await;
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    state
+}
+
+async fn api_down_periods(rig: &Rig, since: Timestamp) -> Vec<belfry_core::store::DownPeriod> {
+    rig.storage.down_periods(&MonitorId::parse("api-http").unwrap(), since).await.unwrap()
+}
+
+fn at(start: Timestamp, secs: u64) -> Timestamp {
+    start.checked_add(Duration::from_secs(secs)).unwrap()
+}
+
+#[tokio::test]
+async fn a_maintenance_window_suppresses_outages_only_inside_it() {
+    let target = Target::start().await;
+    target.set_status(503);
+    let receiver = Receiver::start().await;
+    let rig = rig(&alerting_config(&target.url("/"), "auto", &receiver)).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let dispatch = dispatcher(&rig);
+    let start = rig.clock.now();
+    automation.step(start).await.unwrap();
+    dispatch.drain_once(start).await.unwrap(); // starts following transitions from now
+    rig.storage.save_maintenance(&api_window("mw1", start, 15, 65, false), 0).await.unwrap();
     let upcoming = v2(&rig, "/api/v2/scheduled-maintenances/upcoming.json").await;
     assert_eq!(upcoming["scheduled_maintenances"][0]["status"], "scheduled", "{upcoming}");
 
-    // Inside the window: a failing target is never declared down and nothing is opened.
+    // Before the window: failing, but one failure is only suspected; nothing public yet.
+    assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Suspected);
+    assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "operational");
+
+    // Inside the window: a failing target is never declared down, paged or opened.
     for _ in 0..5 {
-        assert_eq!(step(&rig, &automation, TEN).await, MonitorState::Maintenance);
+        assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Maintenance);
         assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "under_maintenance");
     }
     let active = v2(&rig, "/api/v2/scheduled-maintenances/active.json").await;
     assert_eq!(active["scheduled_maintenances"][0]["status"], "in_progress", "{active}");
     assert!(auto_incidents(&rig).await.is_empty());
+    assert!(receiver.bodies().is_empty(), "nothing paged in the window: {:?}", receiver.bodies());
+    assert!(rig.storage.active_alerts().await.unwrap().is_empty());
 
-    // After it: the same failure is an outage by the usual policy.
+    // After it: the same failure is an outage by the usual policy, paged and opened.
     let mut after = vec![];
     for _ in 0..3 {
-        after.push(step(&rig, &automation, TEN).await);
+        after.push(step_paging(&rig, &automation, &dispatch, TEN).await);
     }
     assert_eq!(
         after,
         [MonitorState::Suspected, MonitorState::Down, MonitorState::Down],
-        "window ended at +55 s"
+        "window ended at +65 s"
     );
     assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "partial_outage");
     assert_eq!(auto_incidents(&rig).await.len(), 1);
+    let paged: Vec<Value> = receiver.bodies().iter().map(|b| b["event"].clone()).collect();
+    assert_eq!(paged, ["down"], "paged once, for the outage after the window");
     let all = v2(&rig, "/api/v2/scheduled-maintenances.json").await;
     assert_eq!(all["scheduled_maintenances"][0]["status"], "completed", "{all}");
+
+    // Uptime: the window is not downtime; the outage after it (down at +80 s) is.
+    let periods = api_down_periods(&rig, start).await;
+    assert_eq!(periods.len(), 1, "{periods:?}");
+    assert_eq!((periods[0].start, periods[0].end), (at(start, 80), None));
+    assert_eq!(downtime(&periods, start, at(start, 70)), Duration::ZERO);
+    assert_eq!(downtime(&periods, start, rig.clock.now()), Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn a_window_counting_downtime_still_holds_the_monitor_but_counts_its_failing_time() {
+    let (target, receiver) = (Target::start().await, Receiver::start().await);
+    let rig = rig(&alerting_config(&target.url("/"), "auto", &receiver)).await;
+    counts_failing_time_in_a_counting_window(rig, target, receiver).await;
+}
+
+#[tokio::test]
+async fn a_window_counting_downtime_counts_the_same_on_postgres() {
+    let db = TestDb::create("counted");
+    let (target, receiver) = (Target::start().await, Receiver::start().await);
+    let storage = belfry::app::open_store(&db.url(), 4).await.unwrap();
+    let store: Arc<dyn Store> = storage.clone();
+    let (engine, clock) =
+        engine_on(store.clone(), &alerting_config(&target.url("/"), "auto", &receiver)).await;
+    let rig = Rig { engine, store, storage, clock, _dir: tempfile::tempdir().unwrap() };
+    counts_failing_time_in_a_counting_window(rig, target, receiver).await;
+}
+
+async fn counts_failing_time_in_a_counting_window(rig: Rig, target: Target, receiver: Receiver) {
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let dispatch = dispatcher(&rig);
+    let start = rig.clock.now();
+    automation.step(start).await.unwrap();
+    dispatch.drain_once(start).await.unwrap();
+    rig.storage.save_maintenance(&api_window("mw3", start, 15, 65, true), 0).await.unwrap();
+
+    // +10 up; the window starts at +15. Checks at +30, +40 fail (beyond the threshold of 2),
+    // +50 passes, +60 fails again until the window ends at +65; +70 passes.
+    assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Up);
+    let mut inside = vec![];
+    for status in [200, 503, 503, 200, 503] {
+        target.set_status(status);
+        inside.push(step_paging(&rig, &automation, &dispatch, TEN).await);
+        assert_eq!(component_status(&v2(&rig, "/api/v2/components.json").await, "api"), "under_maintenance");
+    }
+    assert_eq!(inside, [MonitorState::Maintenance; 5], "count_downtime does not decide outages");
+    target.set_status(200);
+    assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Up);
+    assert!(auto_incidents(&rig).await.is_empty(), "no automatic incident in a window");
+    assert!(receiver.bodies().is_empty(), "nothing paged in a window: {:?}", receiver.bodies());
+    let failed = rig.store.results(&MonitorId::parse("api-http").unwrap(), Some(start), 100).await.unwrap();
+    assert_eq!(failed.iter().filter(|r| !r.ok).count(), 3, "checks ran and were recorded in the window");
+
+    // Uptime counts the time the checks were failing, from the records.
+    let periods = api_down_periods(&rig, start).await;
+    let spans: Vec<_> = periods.iter().map(|p| (p.start, p.end)).collect();
+    assert_eq!(
+        spans,
+        [(at(start, 30), Some(at(start, 50))), (at(start, 60), Some(at(start, 65)))],
+        "failing from a failed check to the next passing one or the window's end"
+    );
+    assert_eq!(downtime(&periods, start, rig.clock.now()), Duration::from_secs(25));
+
+    // The same in the rollups the uptime bars are built from.
+    for _ in 0..6 {
+        step(&rig, &automation, TEN).await;
+    }
+    rig.store.compact(rig.clock.now()).await.unwrap();
+    let id = MonitorId::parse("api-http").unwrap();
+    let minutes = rig.store.rollups(&id, Resolution::Minute, start, rig.clock.now()).await.unwrap();
+    let down: Vec<u32> = minutes.iter().map(|r| r.downtime_s).collect();
+    assert_eq!(down, [20, 5], "{minutes:?}");
 }
 
 #[tokio::test]
@@ -238,19 +372,9 @@ async fn a_window_starting_and_ending_is_on_the_timeline_of_incidents_it_touches
     .unwrap();
     rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
     let window = Maintenance {
-        id: "mw2".into(),
         name: "API fix".into(),
         description: String::new(),
-        components: vec![MonitorId::parse("api").unwrap()],
-        starts_at: start.checked_add(Duration::from_secs(5)).unwrap(),
-        ends_at: start.checked_add(Duration::from_secs(55)).unwrap(),
-        rrule: None,
-        time_zone: "UTC".into(),
-        count_downtime: false,
-        manual: None,
-        created_at: start,
-        updated_at: start,
-        version: 0,
+        ..api_window("mw2", start, 5, 55, false)
     };
     rig.storage.save_maintenance(&window, 0).await.unwrap();
     for _ in 0..7 {

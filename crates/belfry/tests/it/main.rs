@@ -1,7 +1,9 @@
 //! End-to-end tests: the real engine, store and binary against real local servers.
 
 mod alerts;
+mod auto_incident;
 mod binary;
+mod certificates;
 mod channels_api;
 mod chromium;
 mod console;
@@ -14,6 +16,7 @@ mod incident_api;
 mod incidents;
 mod knot;
 mod nodes;
+mod outcomes;
 mod page;
 mod postgres;
 mod postmortem;

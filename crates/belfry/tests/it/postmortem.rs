@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use belfry_core::incident::{
-    AffectedComponents, AutoSource, CorrectiveAction, Impact, Incident, IncidentStatus, NewUpdate, Postmortem,
+    AffectedComponents, AutoSource, CorrectiveAction, Impact, Incident, IncidentStatus, NewUpdate,
+    Postmortem, PostmortemRow,
 };
 use belfry_core::store::Batch;
 use belfry_core::{CheckResult, ComponentStatus, MonitorId, MonitorState, Transition};
@@ -21,7 +22,7 @@ monitors:
 "#;
 
 fn at(s: i64) -> Timestamp {
-    Timestamp::from_second(1_772_000_000 + s).unwrap() // 2026-02-25, EST
+    Timestamp::from_second(1_772_000_000 + s).unwrap() // 2026-02-25 01:13:20 EST
 }
 
 fn update(id: &str, status: IncidentStatus, body: &str) -> NewUpdate {
@@ -120,6 +121,9 @@ async fn the_postmortem_export_matches_its_golden_files() {
     pm.impact = "Patients could not open intake forms for about an hour.".into();
     pm.contributing_factors = vec!["The migration was not reviewed for index changes.".into()];
     pm.stabilization_steps = vec!["Recreated the index concurrently.".into()];
+    // The review, after New York moved to daylight time (2026-03-08): this row is EDT while
+    // the rows above are EST, each labelled with its own abbreviation.
+    pm.timeline.push(PostmortemRow { at: at(12 * 86_400), text: "Postmortem review held".into() });
     pm.corrective_actions = vec![CorrectiveAction {
         description: "Check indexes in CI".into(),
         owner: "dana".into(),

@@ -281,16 +281,50 @@ async fn garbage_is_an_invalid_http_response() {
 }
 
 #[tokio::test]
-async fn an_oversized_body_is_cut_at_the_cap_without_failing() {
+async fn an_oversized_body_fails_naming_the_cap() {
     let (addr, _) = serve(|_| async { response("200 OK", &[], &[b'x'; 100_000]) }).await;
     let mut capped = spec(format!("http://{addr}/"));
     capped.max_body_bytes = 1000;
 
     let obs = check(capped).await;
 
-    assert_eq!(obs.error, None);
+    assert_eq!(obs.error.as_deref(), Some("response body larger than max_body_bytes (1000 bytes)"));
     assert_eq!(obs.status, Some(200));
-    assert_eq!(obs.body.unwrap(), "x".repeat(1000));
+    assert_eq!(obs.body.unwrap(), "x".repeat(1000), "what arrived up to the cap is kept");
+}
+
+#[tokio::test]
+async fn a_body_exactly_at_the_cap_passes() {
+    let (addr, _) = serve(|_| async { response("200 OK", &[], &[b'x'; 1000]) }).await;
+    let mut capped = spec(format!("http://{addr}/"));
+    capped.max_body_bytes = 1000;
+
+    let obs = check(capped).await;
+
+    assert_eq!(obs.error, None);
+    assert_eq!(obs.body.unwrap().len(), 1000);
+}
+
+#[tokio::test]
+async fn an_endless_body_stops_being_read_past_the_cap() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request).await;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+        let chunk = format!("1000\r\n{}\r\n", "y".repeat(0x1000));
+        // Until the checker hangs up.
+        while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+    });
+    let mut capped = spec(format!("http://{addr}/"));
+    capped.max_body_bytes = 10_000;
+
+    let obs = check(capped).await;
+
+    assert_eq!(obs.error.as_deref(), Some("response body larger than max_body_bytes (10000 bytes)"));
+    assert_eq!(obs.body.unwrap().len(), 10_000);
 }
 
 #[tokio::test]
@@ -311,6 +345,7 @@ async fn a_cap_inside_a_character_drops_the_half_character() {
 
     let obs = check(capped).await;
 
+    assert_eq!(obs.error.as_deref(), Some("response body larger than max_body_bytes (2 bytes)"));
     assert_eq!(obs.body.as_deref(), Some("h"));
 }
 

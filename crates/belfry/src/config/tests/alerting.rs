@@ -479,3 +479,22 @@ fn subscribers_reuse_an_email_channel_and_mistakes_are_positioned() {
         ]
     );
 }
+
+#[test]
+fn the_certificate_warning_window_defaults_to_14_days_and_is_checked() {
+    let days = |n: u64| Duration::from_secs(n * 86_400);
+    assert_eq!(load("").catalog.alerting.certificate_warning, days(14));
+    assert_eq!(load("alerting: {certificate_warning: 30d}\n").catalog.alerting.certificate_warning, days(30));
+    assert_eq!(load("alerting: {}\n").catalog.alerting.certificate_warning, days(14));
+    assert_eq!(
+        errors("alerting:\n  certificate_warning: 30m\n  certificate_warn: 1d\n"),
+        [
+            "belfry.yaml:2:24: alerting.certificate_warning: must be at least 1h",
+            "belfry.yaml:3:3: alerting.certificate_warn: unknown key `certificate_warn`",
+        ]
+    );
+    assert_eq!(
+        errors("alerting: {certificate_warning: 14}\n"),
+        ["belfry.yaml:1:33: alerting.certificate_warning: duration 14 needs a unit, like 14s"]
+    );
+}
