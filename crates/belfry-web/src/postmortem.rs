@@ -44,7 +44,7 @@ pub struct PostmortemExport {
 }
 
 /// The postmortem of `incident_id` as Markdown and JSON: the saved document, or one pre-filled
-/// from the timeline; facts measured up to `now` while the incident is open. Zone and
+/// from the timeline; facts as published, else measured up to `now`. Zone and
 /// component names come from `catalog`.
 pub async fn postmortem_export(
     store: &dyn Store,
@@ -58,7 +58,7 @@ pub async fn postmortem_export(
         .await?
         .ok_or_else(|| ExportError::NotFound(incident_id.to_owned()))?;
     let (postmortem, _) = document(incidents, &incident).await?;
-    let facts = facts(store, catalog, &incident, now).await?;
+    let facts = facts_of(store, catalog, &incident, &postmortem, now).await?;
     let markdown = render_markdown(&incident, &postmortem, &facts, &page_tz(catalog));
     let json = serde_json::json!({
         "incident": {
@@ -84,6 +84,21 @@ pub(crate) async fn document(
     match &incident.postmortem {
         Some(saved) => Ok((saved.clone(), true)),
         None => Ok((Postmortem::prefilled(incident, &incidents.timeline(&incident.id).await?), false)),
+    }
+}
+
+/// The facts a postmortem states: once published, those measured when it was last saved (what
+/// its public page shows; they outlive the pruning of raw results), else measured now.
+async fn facts_of(
+    store: &dyn Store,
+    catalog: &Catalog,
+    incident: &Incident,
+    postmortem: &Postmortem,
+    now: Timestamp,
+) -> Result<PostmortemFacts, StoreError> {
+    match (&postmortem.facts, postmortem.published_at) {
+        (Some(stored), Some(_)) => Ok(stored.clone()),
+        _ => facts(store, catalog, incident, now).await,
     }
 }
 
@@ -223,7 +238,7 @@ pub(crate) struct PostmortemView {
 async fn view(state: &WebState, incident: &Incident) -> Result<Json<PostmortemView>, ApiError> {
     let catalog = state.runtime.catalog();
     let (postmortem, saved) = document(state.incidents.as_ref(), incident).await?;
-    let facts = facts(state.store.as_ref(), &catalog, incident, state.clock.now()).await?;
+    let facts = facts_of(state.store.as_ref(), &catalog, incident, &postmortem, state.clock.now()).await?;
     let markdown = render_markdown(incident, &postmortem, &facts, &page_tz(&catalog));
     Ok(Json(PostmortemView {
         incident_id: incident.id.clone(),

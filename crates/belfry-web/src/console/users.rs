@@ -16,10 +16,6 @@ use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::state::WebState;
 
-fn no_randomness(_: belfry_core::auth::NoRandomness) -> ApiError {
-    ApiError::Status(StatusCode::SERVICE_UNAVAILABLE)
-}
-
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersTpl {
@@ -89,7 +85,7 @@ pub(crate) async fn create_user(
     };
     let user = match User::new(&name, role, field(&fields, "password"), state.clock.now()) {
         Ok(user) => user,
-        Err(NewUserError::Random(e)) => return Err(no_randomness(e)),
+        Err(NewUserError::Random(e)) => return Err(e.into()),
         Err(e) => {
             let error = e.to_string();
             return users_page(&state, &actor, StatusCode::UNPROCESSABLE_ENTITY, vec![error], None).await;
@@ -161,7 +157,7 @@ pub(crate) async fn create_token(
         )
         .await;
     };
-    let (token, secret) = ApiToken::generate(scope, state.clock.now()).map_err(no_randomness)?;
+    let (token, secret) = ApiToken::generate(scope, state.clock.now())?;
     state.store.insert_token(&token).await?;
     audit(
         &state,

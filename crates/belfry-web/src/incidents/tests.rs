@@ -250,6 +250,13 @@ async fn the_full_lifecycle_through_the_api_with_public_json_at_each_step() {
     let detail = world.get_as(&format!("/api/v1/incidents/{id}"), Scope::Read).await.json();
     assert_eq!(detail["postmortem_published"], true);
     assert_eq!(detail["status"], "postmortem");
+
+    // Published, the document keeps the facts measured when it was saved: raw results pruned
+    // later do not change what it says.
+    world.store.results.lock().unwrap().clear();
+    let later = world.get_as(&format!("/api/v1/incidents/{id}/postmortem"), Scope::Read).await.json();
+    assert_eq!(later["facts"]["checks_failed"], 3, "{later}");
+    assert_eq!(later["facts"]["regions"], json!(["eu", "us"]));
 }
 
 fn id_of(raw: &str) -> belfry_core::MonitorId {
