@@ -2,9 +2,9 @@
 //! components are `under_maintenance` and their monitors' outages are not alerts.
 //!
 //! Checks keep running in a window and their results are recorded. Whether the time a check
-//! failed counts against uptime is the window's `count_downtime`: the desk records, per
-//! monitor, the spans where it does ([`counted_cursor`], [`merge_counted`]) and the store adds
-//! the failing time inside them to the monitor's down periods.
+//! failed counts against uptime is the window's `count_downtime`: the monitor's transition into
+//! `maintenance` says so (`Transition::counts_downtime`) and the store derives the failing time
+//! from the results while it stays there.
 
 use std::time::Duration;
 
@@ -173,104 +173,6 @@ impl Maintenance {
     pub fn is_active(&self, now: Timestamp) -> bool {
         matches!(self.status_at(now), MaintenanceStatus::InProgress | MaintenanceStatus::Verifying)
     }
-
-    /// Occurrences overlapping `[from, to)` as they were in force: one completed early by hand
-    /// ends when it was completed.
-    fn in_force(&self, from: Timestamp, to: Timestamp) -> Vec<Window> {
-        self.windows(from, to)
-            .into_iter()
-            .map(|mut w| {
-                if let Some(m) = self.manual.filter(|m| m.occurrence == w.start)
-                    && m.status == MaintenanceStatus::Completed
-                {
-                    w.end = w.end.min(m.at).max(w.start);
-                }
-                w
-            })
-            .filter(|w| w.start < w.end)
-            .collect()
-    }
-}
-
-/// Where the desk keeps (in the store's named cursors) the spans in which `monitor`'s time in
-/// `maintenance` counts as downtime; see [`merge_counted`].
-pub fn counted_cursor(monitor: &MonitorId) -> String {
-    format!("{COUNTED_CURSOR_PREFIX}{monitor}")
-}
-
-/// The common prefix of every [`counted_cursor`] name.
-pub const COUNTED_CURSOR_PREFIX: &str = "counted-downtime/";
-
-/// Spans as stored: `[[start_ms, end_ms], …]`.
-pub fn encode_spans(spans: &[Window]) -> String {
-    let pairs: Vec<(i64, i64)> =
-        spans.iter().map(|w| (w.start.as_millisecond(), w.end.as_millisecond())).collect();
-    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
-}
-
-/// The inverse of [`encode_spans`]; anything unreadable is no span.
-pub fn decode_spans(raw: &str) -> Vec<Window> {
-    let pairs: Vec<(i64, i64)> = serde_json::from_str(raw).unwrap_or_default();
-    pairs
-        .into_iter()
-        .filter_map(|(s, e)| {
-            let w = Window {
-                start: Timestamp::from_millisecond(s).ok()?,
-                end: Timestamp::from_millisecond(e).ok()?,
-            };
-            (w.start < w.end).then_some(w)
-        })
-        .collect()
-}
-
-/// The spans where downtime of a monitor of `component` counts, updated for the occurrences
-/// overlapping `[from, to)`: covered by an occurrence of a window with `count_downtime`, less
-/// the time any window without it covers (a window that excuses downtime wins). `stored`
-/// spans of other occurrences are kept unless they ended before `keep_after`. Sorted.
-pub fn merge_counted(
-    stored: Vec<Window>,
-    windows: &[Maintenance],
-    component: &MonitorId,
-    from: Timestamp,
-    to: Timestamp,
-    keep_after: Timestamp,
-) -> Vec<Window> {
-    let covering: Vec<&Maintenance> = windows.iter().filter(|m| m.components.contains(component)).collect();
-    let counting: Vec<Window> =
-        covering.iter().filter(|m| m.count_downtime).flat_map(|m| m.in_force(from, to)).collect();
-    let mut out: Vec<Window> = stored
-        .into_iter()
-        .filter(|s| s.end > keep_after && !counting.iter().any(|c| c.start < s.end && s.start < c.end))
-        .collect();
-    for occurrence in &counting {
-        let excused: Vec<Window> = covering
-            .iter()
-            .filter(|m| !m.count_downtime)
-            .flat_map(|m| m.in_force(occurrence.start, occurrence.end))
-            .collect();
-        out.extend(subtract(*occurrence, &excused));
-    }
-    out.sort_by_key(|w| (w.start, w.end));
-    out.dedup();
-    out
-}
-
-/// The parts of `span` outside every one of `holes`.
-fn subtract(span: Window, holes: &[Window]) -> Vec<Window> {
-    let mut pieces = vec![span];
-    for hole in holes {
-        pieces = pieces
-            .into_iter()
-            .flat_map(|p| {
-                [
-                    Window { start: p.start, end: hole.start.min(p.end) },
-                    Window { start: hole.end.max(p.start), end: p.end },
-                ]
-            })
-            .filter(|p| p.start < p.end)
-            .collect();
-    }
-    pieces
 }
 
 #[cfg(test)]
@@ -332,47 +234,6 @@ mod tests {
         assert_eq!(m.status_at(ts("2026-03-08T07:30:00Z")), MaintenanceStatus::InProgress);
         assert_eq!(m.status_at(ts("2026-03-10T00:00:00Z")), MaintenanceStatus::Scheduled);
         assert_eq!(m.status_at(ts("2026-04-01T00:00:00Z")), MaintenanceStatus::Completed);
-    }
-
-    #[test]
-    fn counted_spans_are_the_counting_occurrences_less_any_excusing_window() {
-        let db = MonitorId::parse("db").unwrap();
-        let counting = Maintenance { count_downtime: true, ..window(None) };
-        // An excusing window on the same component for the middle 20 minutes, and one elsewhere.
-        let excusing = Maintenance {
-            id: "m2".into(),
-            starts_at: ts("2026-03-01T07:20:00Z"),
-            ends_at: ts("2026-03-01T07:40:00Z"),
-            ..window(None)
-        };
-        let elsewhere = Maintenance {
-            id: "m3".into(),
-            components: vec![MonitorId::parse("api").unwrap()],
-            ..window(None)
-        };
-        let all = [counting.clone(), excusing, elsewhere];
-        let now = ts("2026-03-01T07:05:00Z");
-        let old = Window { start: ts("2026-02-01T07:00:00Z"), end: ts("2026-02-01T08:00:00Z") };
-        let ancient = Window { start: ts("2025-01-01T07:00:00Z"), end: ts("2025-01-01T08:00:00Z") };
-        let stale = Window { start: ts("2026-03-01T07:00:00Z"), end: ts("2026-03-01T07:01:00Z") };
-        let keep_after = ts("2026-01-01T00:00:00Z");
-        let spans = merge_counted(vec![ancient, old, stale], &all, &db, now, now, keep_after);
-        let expect = [
-            old,
-            Window { start: ts("2026-03-01T07:00:00Z"), end: ts("2026-03-01T07:20:00Z") },
-            Window { start: ts("2026-03-01T07:40:00Z"), end: ts("2026-03-01T08:00:00Z") },
-        ];
-        assert_eq!(spans, expect, "older kept, ancient pruned, this occurrence recomputed");
-        assert_eq!(decode_spans(&encode_spans(&spans)), spans);
-        assert_eq!(decode_spans("not json"), []);
-
-        // Completed early by hand: counted until then.
-        let mut done = counting;
-        done.manual =
-            Some(ManualStatus { status: MaintenanceStatus::Completed, occurrence: done.starts_at, at: now });
-        let spans = merge_counted(vec![], &[done], &db, now, now, keep_after);
-        assert_eq!(spans, [Window { start: ts("2026-03-01T07:00:00Z"), end: now }]);
-        assert_eq!(counted_cursor(&db), "counted-downtime/db");
     }
 
     #[test]

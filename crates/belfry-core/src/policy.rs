@@ -120,6 +120,11 @@ pub struct Transition {
     pub at: Timestamp,
     /// The monitor is flapping (set when this change started or continued the flapping).
     pub flapping: bool,
+    /// Only on a change into `maintenance` (from another state, or `maintenance` →
+    /// `maintenance` when it changes): the windows holding the monitor count the time its
+    /// checks fail as downtime (`count_downtime`), until its next transition.
+    #[serde(default)]
+    pub counts_downtime: bool,
     /// Human words for why, e.g. the failing check's error or condition.
     pub reason: Option<String>,
     /// The recent results that led to this change, newest last.
@@ -127,7 +132,8 @@ pub struct Transition {
 }
 
 impl Transition {
-    /// The event kind alert routing and incidents react to, if this change is public.
+    /// The event kind alert routing and incidents react to, if this change is public
+    /// (`maintenance` → `maintenance`, a change of `counts_downtime` only, is not).
     pub fn event(&self) -> Option<&'static str> {
         match (self.from.severity(), self.to) {
             (_, MonitorState::Down) => Some("down"),
@@ -146,6 +152,9 @@ pub struct PolicyState {
     /// When `state` began.
     pub since: Timestamp,
     pub flapping: bool,
+    /// In `maintenance`: the windows holding the monitor count its failing time as downtime.
+    #[serde(default)]
+    pub counts_downtime: bool,
     failures: VecDeque<Timestamp>,
     consecutive_failures: u32,
     consecutive_successes: u32,
@@ -165,6 +174,7 @@ impl PolicyState {
             state,
             since,
             flapping: false,
+            counts_downtime: false,
             failures: VecDeque::new(),
             consecutive_failures: 0,
             consecutive_successes: 0,
@@ -188,9 +198,37 @@ impl PolicyState {
             to,
             at,
             flapping: false,
+            counts_downtime: false,
             reason: None,
             results: vec![],
         })
+    }
+
+    /// Puts the monitor in `maintenance` held by windows that count its failing time as
+    /// downtime or not (`counts_downtime`). Already in `maintenance` with the other flag, the
+    /// change is a `maintenance` → `maintenance` transition carrying the new flag (no event,
+    /// see [`Transition::event`]); the policy memory and `since` stay as they are.
+    pub fn hold(&mut self, monitor: &MonitorId, counts_downtime: bool, at: Timestamp) -> Option<Transition> {
+        let mut transition = if self.state == MonitorState::Maintenance {
+            if self.counts_downtime == counts_downtime {
+                return None;
+            }
+            Transition {
+                monitor: monitor.clone(),
+                from: MonitorState::Maintenance,
+                to: MonitorState::Maintenance,
+                at,
+                flapping: false,
+                counts_downtime: false,
+                reason: None,
+                results: vec![],
+            }
+        } else {
+            self.force(monitor, MonitorState::Maintenance, at)?
+        };
+        self.counts_downtime = counts_downtime;
+        transition.counts_downtime = counts_downtime;
+        Some(transition)
     }
 
     /// Puts the monitor in a state decided from outside its own counting: a regional monitor's
@@ -219,6 +257,7 @@ impl PolicyState {
             to,
             at,
             flapping: false,
+            counts_downtime: false,
             reason,
             results: recent[start..].to_vec(),
         })
@@ -272,6 +311,7 @@ impl PolicyState {
             to,
             at: now,
             flapping: self.flapping,
+            counts_downtime: false,
             reason,
             results: recent[start..].to_vec(),
         })

@@ -242,6 +242,11 @@ pub trait AlertStore: Send + Sync {
     /// Alerts neither acknowledged nor resolved, oldest first.
     async fn active_alerts(&self) -> Result<Vec<crate::alert::Alert>, StoreError>;
 
+    /// Alerts not resolved yet, acknowledged or not, whose id starts with `id_prefix`, oldest
+    /// first (a warning a person acknowledged still resolves when its cause goes away). Reads
+    /// the id of every alert: for one kind of alert per step, not for each alert.
+    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<crate::alert::Alert>, StoreError>;
+
     /// Pending deliveries due at `now`, oldest first, at most `limit`.
     async fn due_deliveries(
         &self,

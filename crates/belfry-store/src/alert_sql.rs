@@ -16,6 +16,19 @@ pub(crate) const ALERT_BY_ID: &str = "SELECT version, doc FROM alerts WHERE id =
 /// Oldest first; equal times by id.
 pub(crate) const ACTIVE_ALERTS: &str = "SELECT version, doc FROM alerts WHERE active ORDER BY opened_at, id";
 
+/// `$1` an id prefix. Alerts not resolved yet (active or acknowledged), oldest first; equal
+/// times by id. Only the doc tells an acknowledged alert from a resolved one (both are not
+/// `active`), so each backend reads its `resolved_at` with its own JSON function; the id test
+/// comes first so only the prefix's alerts are parsed.
+pub(crate) const UNRESOLVED_ALERTS_SQLITE: &str = "SELECT version, doc FROM alerts \
+     WHERE substr(id, 1, length($1)) = $1 AND (active OR json_extract(doc, '$.resolved_at') IS NULL) \
+     ORDER BY opened_at, id";
+
+/// [`UNRESOLVED_ALERTS_SQLITE`] for PostgreSQL (`doc` is TEXT holding JSON).
+pub(crate) const UNRESOLVED_ALERTS_POSTGRES: &str = "SELECT version, doc FROM alerts \
+     WHERE substr(id, 1, length($1)) = $1 AND (active OR (doc::jsonb ->> 'resolved_at') IS NULL) \
+     ORDER BY opened_at, id";
+
 /// `$1`..`$9`: a `DeliveryRow`. A delivery whose idempotency key is queued already is skipped:
 /// a retried routing step never queues a notification twice.
 pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, idempotency_key, alert, channel, \

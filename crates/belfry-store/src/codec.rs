@@ -159,16 +159,18 @@ pub(crate) struct TransitionRow {
     pub flapping: bool,
     pub reason: Option<String>,
     pub results: String,
+    pub counts_downtime: bool,
 }
 
 /// A `transitions` row as fetched, in `sql::TRANSITION_COLUMNS` order.
-pub(crate) type TransitionColumns = (String, String, String, i64, bool, Option<String>, String);
+pub(crate) type TransitionColumns = (String, String, String, i64, bool, Option<String>, String, bool);
 
 /// Decodes fetched transition rows.
 pub(crate) fn decode_transitions(rows: Vec<TransitionColumns>) -> Result<Vec<Transition>, StoreError> {
     rows.into_iter()
-        .map(|(monitor, from_state, to_state, at, flapping, reason, results)| {
-            TransitionRow { monitor, from_state, to_state, at, flapping, reason, results }.decode()
+        .map(|(monitor, from_state, to_state, at, flapping, reason, results, counts_downtime)| {
+            TransitionRow { monitor, from_state, to_state, at, flapping, reason, results, counts_downtime }
+                .decode()
         })
         .collect()
 }
@@ -183,6 +185,7 @@ impl TransitionRow {
             flapping: t.flapping,
             reason: t.reason.clone(),
             results: serde_json::to_string(&t.results).map_err(|e| StoreError::Other(e.to_string()))?,
+            counts_downtime: t.counts_downtime,
         })
     }
 
@@ -193,6 +196,7 @@ impl TransitionRow {
             to: state(&self.to_state)?,
             at: from_epoch_ms(self.at),
             flapping: self.flapping,
+            counts_downtime: self.counts_downtime,
             reason: self.reason,
             results: serde_json::from_str(&self.results)
                 .map_err(|e| corrupt("transition evidence json", e))?,

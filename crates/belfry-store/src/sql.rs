@@ -7,7 +7,8 @@ pub(crate) const RESULT_COLUMNS: &str =
     "monitor, region, at, ok, degraded, inconclusive, duration_ms, status, error, extra";
 
 /// The columns of `transitions` a `codec::TransitionRow` holds, in its order.
-pub(crate) const TRANSITION_COLUMNS: &str = "monitor, from_state, to_state, at, flapping, reason, results";
+pub(crate) const TRANSITION_COLUMNS: &str =
+    "monitor, from_state, to_state, at, flapping, reason, results, counts_downtime";
 
 /// The tail of an insert into `latest_results` that keeps the newest result per key: an
 /// older result (a late write, another node's slower batch) never replaces a newer one.
@@ -40,37 +41,52 @@ pub(crate) const PRUNE_RESULTS: &str =
 // the (monitor, at) index.
 /// `$1` since, `$2` limit, `$3` monitor.
 pub(crate) const TRANSITIONS_OF_MONITOR: &str = "SELECT monitor, from_state, to_state, at, flapping, reason, \
-     results FROM transitions WHERE monitor = $3 AND at >= $1 ORDER BY at DESC, id DESC LIMIT $2";
+     results, counts_downtime FROM transitions WHERE monitor = $3 AND at >= $1 \
+     ORDER BY at DESC, id DESC LIMIT $2";
 /// `$1` since, `$2` limit.
 pub(crate) const TRANSITIONS_ALL: &str = "SELECT monitor, from_state, to_state, at, flapping, reason, \
-     results FROM transitions WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2";
+     results, counts_downtime FROM transitions WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2";
 
 /// A monitor's last transition before `$2` (which tells whether it was down then) and every
-/// later one, oldest first: `(to_state, at)`.
-pub(crate) const DOWN_PERIOD_STEPS: &str = "SELECT to_state, at FROM transitions WHERE monitor = $1 AND \
-     (at >= $2 OR id = (SELECT id FROM transitions WHERE monitor = $1 AND at < $2 \
+/// later one, oldest first: `(to_state, at, counts_downtime)`.
+pub(crate) const DOWN_PERIOD_STEPS: &str = "SELECT to_state, at, counts_downtime FROM transitions \
+     WHERE monitor = $1 AND (at >= $2 OR id = (SELECT id FROM transitions WHERE monitor = $1 AND at < $2 \
      ORDER BY at DESC, id DESC LIMIT 1)) ORDER BY at, id";
 
-/// Every monitor's transitions in `[$1, $2)` plus its last one before: `(monitor, to_state, at)`.
+/// Every monitor's transitions in `[$1, $2)` plus its last one before:
+/// `(monitor, to_state, at, counts_downtime)`.
 pub(crate) const DOWN_PERIOD_STEPS_BETWEEN: &str = "\
-SELECT monitor, to_state, at FROM ( \
-  SELECT monitor, to_state, at, id FROM transitions WHERE at >= $1 AND at < $2 \
+SELECT monitor, to_state, at, counts_downtime FROM ( \
+  SELECT monitor, to_state, at, counts_downtime, id FROM transitions WHERE at >= $1 AND at < $2 \
   UNION ALL \
-  SELECT monitor, to_state, at, id FROM ( \
-    SELECT monitor, to_state, at, id, \
+  SELECT monitor, to_state, at, counts_downtime, id FROM ( \
+    SELECT monitor, to_state, at, counts_downtime, id, \
            ROW_NUMBER() OVER (PARTITION BY monitor ORDER BY at DESC, id DESC) AS rn \
     FROM transitions WHERE at < $1 \
   ) AS before_window WHERE rn = 1 \
 ) AS steps ORDER BY monitor, at, id";
 
-/// A monitor's conclusive results in `[$2, $3)` and the last one at or before `$2` (what held
-/// when a counted maintenance stretch began), oldest first: `(at, ok)`.
-pub(crate) const COUNTED_RESULTS: &str = "SELECT at, ok FROM results WHERE monitor = $1 \
-     AND NOT inconclusive AND at < $3 AND at >= COALESCE((SELECT MAX(at) FROM results \
-     WHERE monitor = $1 AND NOT inconclusive AND at <= $2), $2) ORDER BY at, id";
-
-/// The cursors whose name is `LIKE $1`: every monitor's counted-downtime spans, `(name, value)`.
-pub(crate) const COUNTED_SPANS: &str = "SELECT name, value FROM cursors WHERE name LIKE $1";
+/// A monitor's conclusive results in a counted maintenance stretch `[$2, $3)`, plus what held
+/// when it began: the last result before `$2` of every region that reported in the stretch,
+/// and the monitor's last one before `$2` whatever its region. Oldest first:
+/// `(region, at, ok)`. Only read for counted stretches, which are rare; every part walks the
+/// `(monitor, at)` index from `$2`.
+pub(crate) const COUNTED_RESULTS: &str = "\
+SELECT region, at, ok FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
+UNION ALL \
+SELECT region, at, ok FROM results WHERE id IN ( \
+  SELECT (SELECT p.id FROM results AS p WHERE p.monitor = $1 AND p.region = g.region \
+          AND NOT p.inconclusive AND p.at < $2 ORDER BY p.at DESC, p.id DESC LIMIT 1) \
+  FROM ( \
+    SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
+    UNION \
+    SELECT region FROM ( \
+      SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at < $2 \
+      ORDER BY at DESC, id DESC LIMIT 1 \
+    ) AS last_before \
+  ) AS g \
+) \
+ORDER BY at, region";
 
 pub(crate) const POLICY_STATES: &str = "SELECT monitor, state FROM policy_states ORDER BY monitor";
 

@@ -145,12 +145,12 @@ pub(crate) async fn acknowledge(state: &WebState, mut alert: Alert, by: &str) ->
 /// incident and those a person opened on its component.
 async fn record_on_incident(state: &WebState, alert: &Alert, by: &str) -> Result<(), ApiError> {
     let Some(monitor) = &alert.event.monitor else { return Ok(()) };
-    let about =
-        auto::incidents_about(state.incidents.as_ref(), monitor, alert.event.component.as_ref()).await?;
+    let open = state.incidents.incidents(&auto::open_incidents()).await?;
     let at = alert.acknowledged_at.unwrap_or_else(|| state.clock.now());
     let text = format!("Alert acknowledged by {by}: {}", alert.event.title);
-    let entries: Vec<TimelineEntry> = about
+    let entries: Vec<TimelineEntry> = open
         .iter()
+        .filter(|i| auto::is_about(i, monitor, alert.event.component.as_ref()))
         .map(|i| {
             TimelineEntry::new(&i.id, at, TimelineKind::Acknowledged, text.clone(), by)
                 .with_data(serde_json::json!({"alert": alert.id}))

@@ -7,24 +7,24 @@
 mod desk;
 mod login;
 mod pages;
+mod postmortem;
+mod time;
 mod users;
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-pub(crate) use desk::{
-    components, create_maintenance, delete_maintenance, maintenances, move_component, postmortem,
-    save_postmortem,
-};
+pub(crate) use desk::{components, create_maintenance, delete_maintenance, maintenances, move_component};
 pub(crate) use login::{LoginLimits, login, login_page, logout, logout_everywhere};
 pub(crate) use pages::{
     ack_alert, alerts, channel_test, channels, create_channel, create_incident, create_monitor, dashboard,
     delete_channel, delete_monitor, edit_monitor, incident, incidents, monitor, new_monitor, pause_monitor,
     post_update, resume_monitor, run_monitor,
 };
+pub(crate) use postmortem::{postmortem, save_postmortem};
+use time::{parse_local, when};
 pub(crate) use users::{
     account, audit_log, create_token, create_user, delete_subscriber, delete_token, delete_user, settings,
     subscribers, totp_confirm, totp_start, users,
@@ -90,15 +90,6 @@ pub(crate) fn url_encode(s: &str) -> String {
 fn page_zone(state: &crate::state::WebState) -> TimeZone {
     crate::snapshot::page_tz(&state.runtime.catalog())
 }
-
-/// In the page's zone `tz`, to the second, with the abbreviation in force then:
-/// `2026-11-22 10:04:05 EST`.
-fn when(tz: &TimeZone, at: Timestamp) -> String {
-    crate::html::in_zone(tz, at, WHEN_FORMAT)
-}
-
-/// The format of [`when`] (what the postmortem editor also reads back).
-const WHEN_FORMAT: &str = "%Y-%m-%d %H:%M:%S %Z";
 
 /// The CSRF field is checked by the middleware; forms ignore it.
 fn without_csrf(fields: Vec<(String, String)>) -> Vec<(String, String)> {

@@ -2,12 +2,15 @@
 //! neither loses nor repeats one) and opens, updates and resolves automatic incidents by the
 //! rules in `belfry_core::incident::auto`. Every transition is also written on the timeline of
 //! each other open incident about the monitor (one a person opened on its component).
+//! A transition whose writes landed but whose cursor did not is handled again without writing
+//! anything twice: the entry already on a timeline says it was done.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use belfry_core::incident::Incident;
 use belfry_core::incident::auto::{self, AutoIncident, AutoStep};
-use belfry_core::store::{IncidentFilter, Storage, TransitionCursor};
+use belfry_core::store::{IncidentFilter, IncidentStore, Storage, TransitionCursor};
 use belfry_core::{MonitorId, MonitorSpec, Runtime, StoreError, Transition};
 use belfry_probe::Engine;
 use jiff::Timestamp;
@@ -47,86 +50,116 @@ impl Automation {
             return Ok(0);
         };
         let pending = cursor.pending(self.storage.as_ref()).await?;
+        // Read once per step and kept current as the rules save, so a mass outage does not read
+        // every open incident again for each of its transitions.
+        let mut open = Open::load(self.storage.as_ref()).await?;
         let catalog = self.engine.catalog();
-        for t in &pending {
+        for (n, t) in pending.iter().enumerate() {
+            // `maintenance` → `maintenance`: only what the holding windows count changed.
+            if t.from == t.to {
+                self.storage.set_cursor(CURSOR, &TransitionCursor::of(t).encode()).await?;
+                continue;
+            }
             let spec = catalog.monitor(t.monitor.as_str());
+            let component = spec.and_then(|s| s.component.as_ref());
+            // The incident store has no write that also moves the cursor, so a step that failed
+            // between its writes and the cursor may have written this transition already. Only
+            // the first one after the cursor: a step stops at its first failure.
+            let recorded = if n == 0 { self.recorded(t, &open, component).await? } else { HashSet::new() };
             let written = match spec.and_then(|s| Some((s, s.incident?))) {
-                Some((spec, policy)) => self.on_transition(&policy, spec, t).await?,
+                Some((spec, policy)) => self.on_transition(&policy, spec, t, &mut open, &recorded).await?,
                 None => None,
             };
-            let component = spec.and_then(|s| s.component.as_ref());
-            self.record_elsewhere(t, component, written.as_deref()).await?;
+            self.record_elsewhere(t, component, &open, written.as_deref(), &recorded).await?;
             self.storage.set_cursor(CURSOR, &TransitionCursor::of(t).encode()).await?;
         }
-        let resolved = self.resolve_quiet(now).await?;
+        let resolved = self.resolve_quiet(now, open.incidents).await?;
         Ok(pending.len() + resolved)
     }
 
-    async fn open_incident(&self, spec: &MonitorSpec) -> Result<Option<Incident>, StoreError> {
-        let filter = IncidentFilter {
-            unresolved_only: true,
-            include_drafts: true,
-            auto_monitor: Some(spec.id.clone()),
-            limit: 1,
-            ..IncidentFilter::default()
-        };
-        Ok(self.storage.incidents(&filter).await?.into_iter().next())
+    /// The open incidents about `t`'s monitor whose timeline has `t` already.
+    async fn recorded(
+        &self,
+        t: &Transition,
+        open: &Open,
+        component: Option<&MonitorId>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut recorded = HashSet::new();
+        for incident in open.about(&t.monitor, component) {
+            if self.storage.timeline(&incident.id).await?.iter().any(|e| auto::records(e, t)) {
+                recorded.insert(incident.id.clone());
+            }
+        }
+        Ok(recorded)
     }
 
     /// Applies the automatic-incident rules; returns the incident whose timeline got the
-    /// transition, if any.
+    /// transition (now or in an earlier, interrupted step: `recorded`), if any.
     async fn on_transition(
         &self,
         policy: &AutoIncident,
         spec: &MonitorSpec,
         t: &Transition,
+        open: &mut Open,
+        recorded: &HashSet<String>,
     ) -> Result<Option<String>, StoreError> {
         for _ in 0..CONFLICT_RETRIES {
-            let open = self.open_incident(spec).await?;
-            let version = open.as_ref().map_or(0, |i| i.version);
-            let (saved, id) = match auto::on_transition(policy, spec, t, open, &mut crate::ids::new_id) {
+            let current = open.automatic(self.storage.as_ref(), &spec.id).await?;
+            if let Some(done) = current.as_ref().filter(|i| recorded.contains(&i.id)) {
+                return Ok(Some(done.id.clone()));
+            }
+            let version = current.as_ref().map_or(0, |i| i.version);
+            let (incident, timeline, expected) = match auto::on_transition(
+                policy,
+                spec,
+                t,
+                current,
+                &mut crate::ids::new_id,
+            ) {
                 AutoStep::Open(incident, timeline) => {
                     tracing::info!(incident.id = %incident.id, monitor.id = %spec.id, "automatic incident opened");
-                    (self.storage.save_incident(&incident, 0, &timeline).await, incident.id)
+                    (incident, timeline, 0)
                 }
-                AutoStep::Save(incident, timeline) => {
-                    (self.storage.save_incident(&incident, version, &timeline).await, incident.id)
-                }
+                AutoStep::Save(incident, timeline) => (incident, timeline, version),
                 AutoStep::Nothing => return Ok(None),
             };
-            match saved {
-                Err(StoreError::Conflict(_)) => continue,
-                other => return other.map(|_| Some(id)),
+            match self.storage.save_incident(&incident, expected, &timeline).await {
+                Ok(stored) => {
+                    let id = incident.id.clone();
+                    open.keep(Incident { version: stored, ..incident });
+                    return Ok(Some(id));
+                }
+                // Changed by a person since the step read it: read it again.
+                Err(StoreError::Conflict(_)) => {
+                    let fresh = self.storage.incident(&incident.id).await?;
+                    open.replace(&incident.id, fresh);
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(StoreError::Conflict(format!("automatic incident of {} kept changing", spec.id)))
     }
 
     /// Writes the transition on every open incident about its monitor (see
-    /// [`auto::is_about`]) but `done`, the one the automatic rules already wrote it on.
+    /// [`auto::is_about`]) but `done`, the one the automatic rules already wrote it on, and
+    /// those that have it already (`recorded`).
     async fn record_elsewhere(
         &self,
         t: &Transition,
         component: Option<&MonitorId>,
+        open: &Open,
         done: Option<&str>,
+        recorded: &HashSet<String>,
     ) -> Result<(), StoreError> {
-        let entries: Vec<_> = auto::incidents_about(self.storage.as_ref(), &t.monitor, component)
-            .await?
-            .iter()
-            .filter(|i| Some(i.id.as_str()) != done)
+        let entries: Vec<_> = open
+            .about(&t.monitor, component)
+            .filter(|i| Some(i.id.as_str()) != done && !recorded.contains(&i.id))
             .map(|i| auto::transition_entry(&i.id, t))
             .collect();
         if entries.is_empty() { Ok(()) } else { self.storage.append_timeline(&entries).await }
     }
 
-    async fn resolve_quiet(&self, now: Timestamp) -> Result<usize, StoreError> {
-        let filter = IncidentFilter {
-            unresolved_only: true,
-            include_drafts: true,
-            limit: 1000,
-            ..IncidentFilter::default()
-        };
-        let open = self.storage.incidents(&filter).await?;
+    async fn resolve_quiet(&self, now: Timestamp, open: Vec<Incident>) -> Result<usize, StoreError> {
         if open.iter().all(|i| i.auto.is_none()) {
             return Ok(0);
         }
@@ -163,5 +196,78 @@ impl Automation {
             }
         }
         Ok(resolved)
+    }
+}
+
+/// The open incidents (drafts included) as one step knows them: read once, then kept current
+/// with what the step saves.
+struct Open {
+    /// Newest first, as the store lists them.
+    incidents: Vec<Incident>,
+    /// Whether `incidents` is every open incident (the store lists at most a limit).
+    complete: bool,
+}
+
+impl Open {
+    async fn load(store: &dyn IncidentStore) -> Result<Self, StoreError> {
+        let filter = auto::open_incidents();
+        let incidents = store.incidents(&filter).await?;
+        Ok(Self { complete: incidents.len() < filter.limit as usize, incidents })
+    }
+
+    /// The open incidents a monitor's facts belong on (see [`auto::is_about`]).
+    fn about<'a>(
+        &'a self,
+        monitor: &'a MonitorId,
+        component: Option<&'a MonitorId>,
+    ) -> impl Iterator<Item = &'a Incident> {
+        self.incidents.iter().filter(move |i| auto::is_about(i, monitor, component))
+    }
+
+    /// The monitor's automatic incident still open, if any; asked of the store only when the
+    /// list stopped at its limit (hundreds of open incidents).
+    async fn automatic(
+        &mut self,
+        store: &dyn IncidentStore,
+        monitor: &MonitorId,
+    ) -> Result<Option<Incident>, StoreError> {
+        let of_monitor = |i: &&Incident| i.auto.as_ref().is_some_and(|a| &a.monitor == monitor);
+        if let Some(known) = self.incidents.iter().find(of_monitor) {
+            return Ok(Some(known.clone()));
+        }
+        if self.complete {
+            return Ok(None);
+        }
+        let filter = IncidentFilter {
+            unresolved_only: true,
+            include_drafts: true,
+            auto_monitor: Some(monitor.clone()),
+            limit: 1,
+            ..IncidentFilter::default()
+        };
+        let found = store.incidents(&filter).await?.into_iter().next();
+        if let Some(incident) = &found {
+            self.keep(incident.clone());
+        }
+        Ok(found)
+    }
+
+    /// Takes in `incident` as saved: replaces the known one, adds a new one, drops a closed one.
+    fn keep(&mut self, incident: Incident) {
+        let id = incident.id.clone();
+        self.replace(&id, Some(incident));
+    }
+
+    /// Replaces the incident `id` with `now` (`None`: gone), keeping only open ones.
+    fn replace(&mut self, id: &str, now: Option<Incident>) {
+        let at = self.incidents.iter().position(|i| i.id == id);
+        match (at, now.filter(Incident::is_open)) {
+            (Some(at), Some(incident)) => self.incidents[at] = incident,
+            (Some(at), None) => {
+                self.incidents.remove(at);
+            }
+            (None, Some(incident)) => self.incidents.insert(0, incident),
+            (None, None) => {}
+        }
     }
 }

@@ -47,12 +47,14 @@ impl Service {
         }
     }
 
-    /// The same service sharing the work through `coordination`.
+    /// The same service knowing the `storage:` section it started with, so a reload that
+    /// changes it is reported as taking effect at the next start.
     pub fn with_storage_in_force(mut self, storage: crate::config::StorageSettings) -> Self {
         self.storage_in_force = Some(storage);
         self
     }
 
+    /// The same service sharing the work through `coordination` (instead of running alone).
     pub fn with_coordination(mut self, coordination: Arc<dyn Coordination>) -> Self {
         self.coordination = coordination;
         self

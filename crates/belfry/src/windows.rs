@@ -1,26 +1,29 @@
 //! Maintenance windows applied to the engine: monitors of components under an active window
 //! are put in `maintenance` (no outage decided, no alert, no automatic incident). Their checks
-//! keep running and are recorded; downtime is not counted against uptime unless the window
-//! says `count_downtime`, in which case the time their checks failed is (the desk records
-//! where, see [`record_counted`]). A window starting or ending is also written on the
-//! timeline of every open incident that shares a component with it.
+//! keep running and are recorded; downtime is not counted against uptime unless every window
+//! holding the monitor says `count_downtime`, in which case the time their checks failed is:
+//! the transition into `maintenance` carries the flag and the store derives the failing time
+//! from the results. A window starting or ending is also written on the timeline of every open
+//! incident that shares a component with it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use belfry_core::incident::{TimelineEntry, TimelineKind};
-use belfry_core::maintenance::{Maintenance, counted_cursor, decode_spans, encode_spans, merge_counted};
+use belfry_core::maintenance::Maintenance;
 use belfry_core::store::{IncidentFilter, Storage};
-use belfry_core::{Catalog, MonitorId, StoreError};
+use belfry_core::{MonitorId, StoreError};
 use belfry_probe::Engine;
 use jiff::{SignedDuration, Timestamp};
 
-/// Applies the windows in force at `now`: to the engine, and to the timelines and the counted
-/// downtime spans (the desk's part).
+/// Applies the windows in force at `now`: to the engine, then to the timelines (the desk's
+/// part). A failure to write the timelines is logged and retried at the next call; it never
+/// keeps the windows from the engine.
 pub async fn apply(storage: &dyn Storage, engine: &Engine, now: Timestamp) -> Result<(), StoreError> {
     let windows = current(storage, now).await?;
-    record_boundaries(storage, &windows, now).await?;
-    record_counted(storage, &engine.catalog(), &windows, now).await?;
     put_in_force(engine, &windows, now);
+    if let Err(e) = record_boundaries(storage, &windows, now).await {
+        tracing::warn!(error = %e, "writing maintenance starts and ends on incident timelines failed; will retry");
+    }
     Ok(())
 }
 
@@ -42,57 +45,22 @@ async fn current(storage: &dyn Storage, now: Timestamp) -> Result<Vec<Maintenanc
 }
 
 /// Every monitor of a component under an active window is in `maintenance`, whether or not the
-/// window counts downtime (that only changes what uptime counts).
+/// window counts downtime. Its failing time counts only when every active window on its
+/// component counts downtime: a window that excuses downtime wins.
 fn put_in_force(engine: &Engine, windows: &[Maintenance], now: Timestamp) {
-    let components: HashSet<&MonitorId> =
-        windows.iter().filter(|m| m.is_active(now)).flat_map(|m| m.components.iter()).collect();
-    let catalog = engine.catalog();
-    let monitors: HashSet<MonitorId> = catalog
-        .monitors
-        .iter()
-        .filter(|m| m.component.as_ref().is_some_and(|c| components.contains(c)))
-        .map(|m| m.id.clone())
-        .collect();
-    engine.set_maintenance(&monitors);
-}
-
-/// How far back occurrences of counting windows are (re)recorded: covers a desk that was down
-/// or moved to another node for a while.
-const COUNTED_LOOKBACK: SignedDuration = SignedDuration::from_hours(1);
-
-/// How long recorded spans are kept: past the 90 days uptime is shown for.
-const COUNTED_KEPT: SignedDuration = SignedDuration::from_hours(24 * 400);
-
-/// Records, for every monitor of a component covered by a window with `count_downtime` in force
-/// lately, the spans in which its time in `maintenance` counts as downtime (the store adds the
-/// time its checks failed in them to its down periods). Written only when they change.
-async fn record_counted(
-    storage: &dyn Storage,
-    catalog: &Catalog,
-    windows: &[Maintenance],
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let from = now.checked_sub(COUNTED_LOOKBACK).unwrap_or(now);
-    let to = now.checked_add(SignedDuration::from_millis(1)).unwrap_or(now);
-    let counting: HashSet<&MonitorId> = windows
-        .iter()
-        .filter(|m| m.count_downtime && !m.windows(from, to).is_empty())
-        .flat_map(|m| m.components.iter())
-        .collect();
-    if counting.is_empty() {
-        return Ok(());
-    }
-    let keep_after = now.checked_sub(COUNTED_KEPT).unwrap_or(Timestamp::MIN);
-    for monitor in &catalog.monitors {
-        let Some(component) = monitor.component.as_ref().filter(|c| counting.contains(c)) else { continue };
-        let name = counted_cursor(&monitor.id);
-        let stored = storage.cursor(&name).await?.map(|raw| decode_spans(&raw)).unwrap_or_default();
-        let merged = merge_counted(stored.clone(), windows, component, from, to, keep_after);
-        if merged != stored {
-            storage.set_cursor(&name, &encode_spans(&merged)).await?;
+    let mut components: HashMap<&MonitorId, bool> = HashMap::new();
+    for m in windows.iter().filter(|m| m.is_active(now)) {
+        for component in &m.components {
+            *components.entry(component).or_insert(true) &= m.count_downtime;
         }
     }
-    Ok(())
+    let catalog = engine.catalog();
+    let held: HashMap<MonitorId, bool> = catalog
+        .monitors
+        .iter()
+        .filter_map(|m| Some((m.id.clone(), *components.get(m.component.as_ref()?)?)))
+        .collect();
+    engine.set_maintenance(&held);
 }
 
 /// Where the timeline step has looked up to (epoch ms).

@@ -158,6 +158,13 @@ impl Alert {
         self.acknowledged_at.is_none() && self.resolved_at.is_none()
     }
 
+    /// A notice (not a problem) that went out and has nothing more due, yet is still active:
+    /// stored before notices resolved once sent ([`Alert::take_due`] resolves them now). The
+    /// dispatcher resolves such leftovers.
+    pub fn is_spent_notice(&self) -> bool {
+        !self.event.kind.is_problem() && self.fired > 0 && self.next_at.is_none() && self.is_active()
+    }
+
     /// Every notification due by `now`, in order; advances the alert past them.
     pub fn take_due(&mut self, escalation: &Escalation, now: Timestamp) -> Vec<DueStep> {
         let mut due = vec![];

@@ -100,6 +100,29 @@ fn the_schedule_ends_without_renotify_and_notices_go_once() {
 }
 
 #[test]
+fn a_notice_sent_before_notices_resolved_is_spent() {
+    let e = ladder(1, None);
+    // As stored before: sent once, nothing more due, still active.
+    let mut legacy = Alert::open("a1".into(), &e, event(EventKind::Up), at(0));
+    legacy.fired = 1;
+    legacy.next_at = None;
+    assert!(legacy.is_spent_notice());
+    assert!(legacy.resolve(at(5)));
+    assert!(!legacy.is_spent_notice(), "resolved");
+
+    let waiting = Alert::open("a2".into(), &e, event(EventKind::Up), at(0));
+    assert!(!waiting.is_spent_notice(), "not sent yet");
+    let mut problem = Alert::open("a3".into(), &e, event(EventKind::Down), at(0));
+    problem.take_due(&e, at(100_000));
+    assert_eq!((problem.next_at, problem.is_active()), (None, true), "its schedule ended");
+    assert!(!problem.is_spent_notice(), "a problem stays until acknowledged or resolved");
+    let mut acknowledged = legacy.clone();
+    acknowledged.resolved_at = None;
+    acknowledged.acknowledge("alice", at(6));
+    assert!(!acknowledged.is_spent_notice());
+}
+
+#[test]
 fn rules_match_kinds_monitors_and_components() {
     let rule = |monitors: &[&str], events: &[EventKind]| AlertRule {
         monitors: monitors.iter().map(|m| m.to_string()).collect(),

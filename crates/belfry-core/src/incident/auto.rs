@@ -14,7 +14,7 @@ use super::{
 use crate::component::ComponentStatus;
 use crate::monitor::{MonitorId, MonitorSpec};
 use crate::policy::{MonitorState, Transition};
-use crate::store::{IncidentFilter, IncidentStore, StoreError};
+use crate::store::IncidentFilter;
 
 /// `incident:` on a monitor (or inherited from its component).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,33 +207,27 @@ pub fn open_incidents() -> IncidentFilter {
     IncidentFilter { unresolved_only: true, include_drafts: true, limit: 1000, ..IncidentFilter::default() }
 }
 
-/// The open incidents a monitor's facts belong on (see [`is_about`]), each once.
-pub async fn incidents_about<S: IncidentStore + ?Sized>(
-    store: &S,
-    monitor: &MonitorId,
-    component: Option<&MonitorId>,
-) -> Result<Vec<Incident>, StoreError> {
-    let open = store.incidents(&open_incidents()).await?;
-    Ok(open.into_iter().filter(|i| is_about(i, monitor, component)).collect())
-}
-
 /// The timeline entry of a monitor transition on `incident`: from → to, the reason (the
 /// failing conditions as resolved) and the failing results in `data`.
 pub fn transition_entry(incident: &str, t: &Transition) -> TimelineEntry {
     monitor_entry(incident, t, monitor_entry_data(t))
 }
 
+/// Whether `entry` is the one [`transition_entry`] (or the automatic rules) wrote for `t`: the
+/// same kind, time and text. A worker that may have written a transition before it could move
+/// its cursor looks for it, so doing the transition again writes nothing twice.
+pub fn records(entry: &TimelineEntry, t: &Transition) -> bool {
+    entry.kind == TimelineKind::Monitor && entry.at == t.at && entry.text == monitor_entry_text(t)
+}
+
 fn monitor_entry(incident: &str, t: &Transition, data: serde_json::Value) -> TimelineEntry {
+    TimelineEntry::new(incident, t.at, TimelineKind::Monitor, monitor_entry_text(t), AUTHOR).with_data(data)
+}
+
+fn monitor_entry_text(t: &Transition) -> String {
     let reason = t.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
     let flapping = if t.flapping { " (flapping)" } else { "" };
-    TimelineEntry::new(
-        incident,
-        t.at,
-        TimelineKind::Monitor,
-        format!("Monitor {} {} → {}{reason}{flapping}", t.monitor, t.from, t.to),
-        AUTHOR,
-    )
-    .with_data(data)
+    format!("Monitor {} {} → {}{reason}{flapping}", t.monitor, t.from, t.to)
 }
 
 #[cfg(test)]
@@ -277,6 +271,7 @@ mod tests {
             to,
             at: at(s),
             flapping: false,
+            counts_downtime: false,
             reason: (to == MonitorState::Down).then(|| "[STATUS] (503) == 200".to_owned()),
             results: vec![],
         }
@@ -398,6 +393,23 @@ mod tests {
         assert_eq!(entry.author, None, "recorded by Belfry");
         assert_eq!(entry.data["reason"], "[STATUS] (503) == 200");
         assert!(entry.data["results"].is_array());
+    }
+
+    #[test]
+    fn a_transition_is_recognised_on_a_timeline_by_kind_time_and_text() {
+        let t = transition(Up, Down, 5);
+        let AutoStep::Open(_, timeline) =
+            on_transition(&AutoIncident::default(), &monitor(), &t, None, &mut ids())
+        else {
+            panic!()
+        };
+        assert!(records(&timeline[0], &t), "the automatic rules' entry");
+        assert!(records(&transition_entry("other", &t), &t), "the entry on another incident");
+        assert!(!records(&transition_entry("id2", &transition(Up, Down, 6)), &t), "another time");
+        assert!(!records(&transition_entry("id2", &transition(Down, Up, 5)), &t), "another change");
+        let note = TimelineEntry::new("id2", t.at, TimelineKind::Note, timeline[0].text.clone(), "dana");
+        assert!(!records(&note, &t), "a person's note with the same words");
+        assert!(timeline[1..].iter().all(|e| !records(e, &t)), "the incident's own entries");
     }
 
     #[test]

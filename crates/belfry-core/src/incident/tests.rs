@@ -112,3 +112,27 @@ fn markdown_export_uses_one_zone_with_its_abbreviation() {
     assert!(md.contains("| Add an index | bob | 2027-01-15 | no |"), "{md}");
     assert!(md.contains("Forms were slow | then fast"), "summary is prose, not a table cell");
 }
+
+#[test]
+fn started_at_follows_the_earliest_display_time_of_any_update() {
+    let first = update(1, IncidentStatus::Investigating, "update 1");
+    let (mut inc, _) =
+        Incident::open("inc1".into(), "Forms slow".into(), Impact::Minor, first, None, true, at(0)).unwrap();
+    inc.post_update(update(2, IncidentStatus::Identified, "update 2"), at(60)).unwrap();
+    assert_eq!((inc.started_at, inc.created_at), (at(0), at(0)));
+
+    // A later update back-dated before the first one: the problem started then.
+    inc.edit_update("u2", None, Some(at(-300)), "bob", at(90)).unwrap();
+    assert_eq!(inc.started_at, at(-300));
+    assert_eq!(inc.created_at, at(0), "created_at stays the machine time");
+
+    // Moving it forward again: the earliest is the first update once more.
+    inc.edit_update("u2", None, Some(at(60)), "bob", at(100)).unwrap();
+    assert_eq!(inc.started_at, at(0));
+
+    // Posting a back-dated update moves it too.
+    let mut late = update(3, IncidentStatus::Monitoring, "update 3");
+    late.display_at = Some(at(-120));
+    inc.post_update(late, at(120)).unwrap();
+    assert_eq!(inc.started_at, at(-120));
+}

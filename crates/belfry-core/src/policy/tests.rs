@@ -42,7 +42,7 @@ fn run(policy: &Policy, seq: &[(i64, bool)]) -> Vec<MonitorState> {
         .collect()
 }
 
-use MonitorState::{Down, Suspected, Up};
+use MonitorState::{Down, Maintenance, Suspected, Up};
 
 #[test]
 fn one_failure_is_only_suspected_and_consecutive_threshold_declares_down() {
@@ -101,6 +101,38 @@ fn inconclusive_results_change_nothing() {
     r.inconclusive = true;
     assert!(st.observe(&p, &r, &[]).is_none());
     assert_eq!(st.state, Up);
+}
+
+#[test]
+fn a_window_holds_the_monitor_and_a_change_of_counting_is_a_silent_transition() {
+    let api = MonitorId::parse("api").unwrap();
+    let at = |s: i64| Timestamp::from_second(s).unwrap();
+    let mut st = PolicyState::new(Down, at(0));
+    let held = st.hold(&api, false, at(10)).unwrap();
+    assert_eq!((held.from, held.to, held.counts_downtime, held.event()), (Down, Maintenance, false, None));
+    assert!(st.hold(&api, false, at(20)).is_none(), "nothing changed");
+
+    // A counting window now holds it alone: maintenance → maintenance with the new flag.
+    let counted = st.hold(&api, true, at(30)).unwrap();
+    assert_eq!((counted.from, counted.to, counted.counts_downtime), (Maintenance, Maintenance, true));
+    assert_eq!(counted.event(), None, "no alert, no incident");
+    assert_eq!((st.state, st.since, st.counts_downtime), (Maintenance, at(10), true));
+    assert!(st.hold(&api, true, at(40)).is_none());
+    // Failures while held decide nothing.
+    assert!(st.observe(&policy(1, None, 1), &result(45, false), &[]).is_none());
+
+    let released = st.force(&api, Up, at(50)).unwrap();
+    assert_eq!((released.from, released.to, released.counts_downtime), (Maintenance, Up, false));
+    assert!(!st.counts_downtime, "leaving maintenance clears the flag");
+    let mut fresh = PolicyState::new(Up, at(60));
+    let entered = fresh.hold(&api, true, at(60)).unwrap();
+    assert_eq!((entered.from, entered.to, entered.counts_downtime), (Up, Maintenance, true));
+
+    // Written before the flag existed: not counted.
+    let old = serde_json::json!({"monitor": "api", "from": "up", "to": "maintenance", "at": "1970-01-01T00:01:00Z",
+        "flapping": false, "reason": null, "results": []});
+    let old: Transition = serde_json::from_value(old).unwrap();
+    assert!(!old.counts_downtime);
 }
 
 #[test]

@@ -2,7 +2,13 @@
 //! warned about once per certificate and escalation. The alert is about the certificate
 //! (subject `certificate:<monitor>:<not after>`), not about the monitor: the monitor's recovery
 //! does not resolve it, a renewal does — once the monitor's latest results show certificates
-//! and none of them is the one warned about still within the window.
+//! and none of them is the one warned about still within the window. Acknowledged warnings
+//! resolve the same way.
+//!
+//! Alerts stored before warnings had their own subject (subject `monitor:<id>`, id ending in the
+//! rule's index rather than the escalation) are recognised by their kind, monitor and the
+//! expiry in their id, so they are neither resolved nor warned about again while their
+//! certificate is still the one seen.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -13,18 +19,47 @@ use jiff::Timestamp;
 
 use super::{Dispatcher, DrainReport, Fact, tell_resolved};
 
+/// Every certificate alert's id starts with this.
+const ID_PREFIX: &str = "cert-";
+
 /// What a certificate alert is about: one certificate (by its expiry) of one monitor.
 fn subject(monitor: &MonitorId, not_after: Timestamp) -> String {
     format!("certificate:{monitor}:{}", not_after.as_second())
 }
 
-/// The expiry of the certificate `result` recorded, if it recorded one.
+/// The id of the warning about a certificate for one escalation (or, in alerts stored before,
+/// one rule's index).
+fn alert_id(monitor: &MonitorId, not_after: Timestamp, by: &str) -> String {
+    format!("{ID_PREFIX}{monitor}-{}-{by}", not_after.as_second())
+}
+
+/// The certificate a warning is about, read from its id (the same in both forms of it).
+fn warned(alert: &Alert) -> Option<(&MonitorId, Timestamp)> {
+    if alert.event.kind != EventKind::CertificateExpiring {
+        return None;
+    }
+    let monitor = alert.event.monitor.as_ref()?;
+    let rest = alert.id.strip_prefix(ID_PREFIX)?.strip_prefix(monitor.as_str())?.strip_prefix('-')?;
+    let (seconds, _) = rest.split_once('-')?;
+    Some((monitor, Timestamp::from_second(seconds.parse().ok()?).ok()?))
+}
+
+/// The expiry of the certificate `result` recorded, if it recorded one, in whole seconds (as
+/// certificates and alert ids hold it).
 fn not_after(result: &CheckResult) -> Option<Timestamp> {
-    result.values.get("certificate")?["not_after"].as_str()?.parse().ok()
+    let at: Timestamp = result.values.get("certificate")?["not_after"].as_str()?.parse().ok()?;
+    Timestamp::from_second(at.as_second()).ok()
 }
 
 fn time_left(not_after: Timestamp, now: Timestamp) -> Duration {
     not_after.duration_since(now).try_into().unwrap_or(Duration::ZERO)
+}
+
+/// Warnings known to exist in the store (resolved ones included: a warning is never sent twice),
+/// by certificate and escalation, so a certificate still expiring is not looked up at every step.
+#[derive(Debug, Default)]
+pub(super) struct Memory {
+    warned: HashSet<(MonitorId, Timestamp, String)>,
 }
 
 /// What the latest results say about certificates at `now`.
@@ -57,15 +92,19 @@ impl Survey {
     /// now, and none of them is that one within the window. A monitor that shows none (its
     /// checks fail before the handshake) tells nothing, so the alert stays.
     fn renewed(&self, alert: &Alert) -> bool {
-        let Some(monitor) = &alert.event.monitor else { return false };
-        self.showing.contains(monitor)
-            && !self.expiring.iter().any(|(m, not_after)| alert.subject == subject(m, *not_after))
+        let Some((monitor, not_after)) = warned(alert) else { return false };
+        self.showing.contains(monitor) && !self.expiring.iter().any(|(m, n)| m == monitor && *n == not_after)
     }
+}
+
+/// Whether one of `warnings` (unresolved) is about `monitor`'s certificate for `escalation`.
+fn covered(warnings: &[Alert], monitor: &MonitorId, not_after: Timestamp, escalation: &str) -> bool {
+    warnings.iter().any(|a| a.escalation == escalation && warned(a) == Some((monitor, not_after)))
 }
 
 impl Dispatcher {
     /// Warns once per certificate and escalation within the window; resolves the warnings of
-    /// renewed certificates (telling the channels that were paged).
+    /// renewed certificates, acknowledged or not (telling the channels that were paged).
     pub(super) async fn certificates(
         &self,
         catalog: &Catalog,
@@ -74,12 +113,13 @@ impl Dispatcher {
     ) -> Result<(), StoreError> {
         let wanted =
             catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::CertificateExpiring));
+        // Read once per step: what the warnings below and the renewals are checked against.
         let warnings: Vec<Alert> = self
             .storage
-            .active_alerts()
+            .unresolved_alerts(ID_PREFIX)
             .await?
             .into_iter()
-            .filter(|a| a.event.kind == EventKind::CertificateExpiring)
+            .filter(|a| warned(a).is_some())
             .collect();
         if !wanted && warnings.is_empty() {
             return Ok(());
@@ -107,12 +147,22 @@ impl Dispatcher {
                 failing_conditions: vec![],
                 tags: spec.tags.clone(),
             };
-            for rule in catalog.alerting.rules.iter().filter(|r| r.matches(&event)) {
+            for (i, rule) in catalog.alerting.rules.iter().enumerate().filter(|(_, r)| r.matches(&event)) {
                 let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
                 // By the escalation, not the rule's position: reordering rules sends nothing
                 // again, and two rules with the same escalation page its people once.
-                let id = format!("cert-{}-{}-{}", spec.id, not_after.as_second(), escalation.id);
-                if opened.iter().any(|a| a.id == id) || self.storage.alert(&id).await?.is_some() {
+                let id = alert_id(&spec.id, *not_after, &escalation.id);
+                if opened.iter().any(|a| a.id == id)
+                    || covered(&warnings, &spec.id, *not_after, &escalation.id)
+                    || self
+                        .warned_before(
+                            &spec.id,
+                            *not_after,
+                            &escalation.id,
+                            &[&id, &alert_id(&spec.id, *not_after, &i.to_string())],
+                        )
+                        .await?
+                {
                     continue;
                 }
                 let mut alert = Alert::open(id, escalation, event.clone(), now);
@@ -138,8 +188,44 @@ impl Dispatcher {
             // Acknowledged meanwhile: the next step sees the new state.
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
-            Ok(()) => self.record_on_incidents(Fact::sent(&deliveries)).await,
+            Ok(()) => {
+                self.remember_warned(&opened);
+                self.record_on_incidents(Fact::sent(&deliveries)).await
+            }
         }
+    }
+
+    fn remember_warned(&self, opened: &[Alert]) {
+        let mut memory = self.certificates.lock().unwrap_or_else(|e| e.into_inner());
+        for alert in opened {
+            if let Some((monitor, not_after)) = warned(alert) {
+                memory.warned.insert((monitor.clone(), not_after, alert.escalation.clone()));
+            }
+        }
+    }
+
+    /// Whether a warning about the certificate for `escalation` exists though none is
+    /// unresolved: resolved (the certificate came back after a renewal) or, stored before
+    /// warnings had their own subject, resolved by the monitor's recovery. Looked up by `ids`
+    /// once, then remembered.
+    async fn warned_before(
+        &self,
+        monitor: &MonitorId,
+        not_after: Timestamp,
+        escalation: &str,
+        ids: &[&str],
+    ) -> Result<bool, StoreError> {
+        let key = (monitor.clone(), not_after, escalation.to_owned());
+        if self.certificates.lock().unwrap_or_else(|e| e.into_inner()).warned.contains(&key) {
+            return Ok(true);
+        }
+        for id in ids {
+            if self.storage.alert(id).await?.is_some() {
+                self.certificates.lock().unwrap_or_else(|e| e.into_inner()).warned.insert(key);
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -183,9 +269,47 @@ mod tests {
             failing_conditions: vec![],
             tags: vec![],
         };
-        let mut alert = Alert::open("a".into(), &escalation, event, at(0));
+        let mut alert = Alert::open(alert_id(&id(monitor), not_after, "certs"), &escalation, event, at(0));
         alert.subject = subject(&id(monitor), not_after);
         alert
+    }
+
+    /// The same warning as stored before warnings had their own subject: about the monitor,
+    /// with the rule's index at the end of its id.
+    fn legacy(monitor: &str, not_after: Timestamp, rule: usize) -> Alert {
+        let mut alert = warning(monitor, not_after);
+        alert.id = format!("cert-{monitor}-{}-{rule}", not_after.as_second());
+        alert.subject = format!("monitor:{monitor}");
+        alert
+    }
+
+    #[test]
+    fn the_certificate_is_read_from_the_id_of_both_forms_of_warning() {
+        let soon = at(5 * DAY);
+        let site = id("site-a-b");
+        assert_eq!(warned(&warning("site-a-b", soon)), Some((&site, soon)));
+        assert_eq!(warned(&legacy("site-a-b", soon, 3)), Some((&site, soon)));
+        let mut other = warning("site-a-b", soon);
+        other.event.monitor = Some(id("site-a"));
+        assert_eq!(warned(&other), None, "the id is of another monitor");
+        let mut down = legacy("site-a-b", soon, 0);
+        down.event.kind = EventKind::Down;
+        assert_eq!(warned(&down), None, "not a certificate warning");
+    }
+
+    #[test]
+    fn a_legacy_warning_stays_and_covers_its_certificate_while_that_is_still_seen() {
+        let site = id("site");
+        let soon = at(5 * DAY);
+        let old = legacy("site", soon, 0);
+        let still = Survey::of([(&site, soon)], at(0), window());
+        assert!(!still.renewed(&old), "the certificate warned about is still the one seen");
+        assert!(Survey::of([(&site, at(90 * DAY))], at(0), window()).renewed(&old), "renewed");
+        let warnings = [old];
+        assert!(covered(&warnings, &site, soon, "certs"), "not warned about again");
+        assert!(!covered(&warnings, &site, at(6 * DAY), "certs"), "another certificate");
+        assert!(!covered(&warnings, &site, soon, "others"), "another escalation's people");
+        assert!(!covered(&warnings, &id("api"), soon, "certs"));
     }
 
     #[test]
@@ -238,6 +362,8 @@ mod tests {
         };
         let recorded = result(serde_json::json!({"certificate": {"not_after": "2027-01-15T08:00:00Z"}}));
         assert_eq!(not_after(&recorded), Some("2027-01-15T08:00:00Z".parse().unwrap()));
+        let fraction = result(serde_json::json!({"certificate": {"not_after": "2027-01-15T08:00:00.25Z"}}));
+        assert_eq!(not_after(&fraction), Some("2027-01-15T08:00:00Z".parse().unwrap()), "whole seconds");
         assert_eq!(not_after(&result(serde_json::json!({}))), None);
         assert_eq!(not_after(&result(serde_json::json!({"certificate": {"not_after": "soon"}}))), None);
     }

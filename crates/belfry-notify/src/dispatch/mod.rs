@@ -76,6 +76,8 @@ pub struct Dispatcher {
     notifiers: Mutex<Option<NotifierCache>>,
     /// What the emergency path needs and has done while the store is unavailable.
     direct: Mutex<direct::Memory>,
+    /// Certificate warnings known to exist (see `certificates`).
+    certificates: Mutex<certificates::Memory>,
 }
 
 impl Dispatcher {
@@ -85,7 +87,15 @@ impl Dispatcher {
         http: HttpClient,
         config: DispatcherConfig,
     ) -> Self {
-        Self { storage, runtime, http, config, notifiers: Mutex::new(None), direct: Mutex::default() }
+        Self {
+            storage,
+            runtime,
+            http,
+            config,
+            notifiers: Mutex::new(None),
+            direct: Mutex::default(),
+            certificates: Mutex::default(),
+        }
     }
 
     /// One full step at `now`. When it fails because the store is unavailable, the transitions
@@ -109,8 +119,10 @@ impl Dispatcher {
         now: Timestamp,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
-        self.route(catalog, now, report).await?;
-        self.escalate(catalog, now, report).await?;
+        // Read once per step; routing keeps it current for escalation.
+        let mut active = self.storage.active_alerts().await?;
+        self.route(catalog, now, &mut active, report).await?;
+        self.escalate(catalog, now, active, report).await?;
         self.certificates(catalog, now, report).await?;
         self.probes(catalog, now, report).await?;
         self.incident_events(catalog, now, report).await?;
@@ -145,10 +157,12 @@ impl Dispatcher {
     }
 
     /// New transitions → events → alerts by the rules; recoveries resolve open alerts.
+    /// `active` (the active alerts as read at the start of the step) is left as stored after.
     async fn route(
         &self,
         catalog: &Catalog,
         now: Timestamp,
+        active: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let Some(cursor) = self.storage.cursor(CURSOR).await?.as_deref().and_then(TransitionCursor::decode)
@@ -159,8 +173,7 @@ impl Dispatcher {
         };
         let pending = cursor.pending(self.storage.as_ref()).await?;
         let Some(last) = pending.last() else { return Ok(()) };
-        let mut alerts: Vec<(Alert, bool)> =
-            self.storage.active_alerts().await?.into_iter().map(|a| (a, false)).collect();
+        let mut alerts: Vec<(Alert, bool)> = active.iter().map(|a| (a.clone(), false)).collect();
         let mut touched = HashSet::new();
         let mut deliveries = vec![];
         let states = self.runtime.states();
@@ -187,6 +200,15 @@ impl Dispatcher {
         report.queued += deliveries.len();
         let position = TransitionCursor::of(last).encode();
         self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
+        // As stored: every save increments the version.
+        *active = alerts
+            .into_iter()
+            .map(|(mut a, _)| {
+                a.version += u64::from(touched.contains(&a.id));
+                a
+            })
+            .filter(Alert::is_active)
+            .collect();
         self.forget_direct(&direct);
         self.record_on_incidents(Fact::sent(&deliveries)).await
     }
@@ -337,6 +359,7 @@ impl Dispatcher {
         &self,
         catalog: &Catalog,
         now: Timestamp,
+        active: Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let states = self.runtime.states();
@@ -348,9 +371,14 @@ impl Dispatcher {
         let mut changed = vec![];
         let mut deliveries = vec![];
         let mut facts = vec![];
-        let active = self.storage.active_alerts().await?;
         self.remember_active(&active);
         for mut alert in active {
+            // Stored before a notice resolved once sent: it would stay active forever.
+            if alert.is_spent_notice() {
+                alert.resolve(now);
+                changed.push(alert);
+                continue;
+            }
             if alert.next_at.is_none_or(|at| at > now) || in_maintenance(&alert) {
                 continue;
             }

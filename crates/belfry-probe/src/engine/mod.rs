@@ -170,14 +170,17 @@ impl Engine {
         inner.forced.extend(forced);
     }
 
-    /// Puts exactly `monitors` in `maintenance` (their outages are not decided while a window is
-    /// open) and releases the others; the transitions are written with the next flush.
-    pub fn set_maintenance(&self, monitors: &std::collections::HashSet<MonitorId>) {
+    /// Puts exactly the keys of `held` in `maintenance` (their outages are not decided while a
+    /// window is open) and releases the others. The value says whether the windows holding the
+    /// monitor count its failing time as downtime; a monitor already held whose flag changes
+    /// gets a `maintenance` → `maintenance` transition carrying the new one. The transitions are
+    /// written with the next flush.
+    pub fn set_maintenance(&self, held: &HashMap<MonitorId, bool>) {
         let now = self.clock.now();
         let mut inner = self.lock();
         let mut forced = vec![];
         for slot in inner.slots.values_mut() {
-            forced.extend(slot.set_maintenance(monitors.contains(&slot.spec.id), now));
+            forced.extend(slot.set_maintenance(held.get(&slot.spec.id).copied(), now));
         }
         let forced = ownership::only_owned(&inner.owned, forced);
         inner.forced.extend(forced);

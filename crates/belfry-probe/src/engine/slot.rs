@@ -75,20 +75,24 @@ impl Slot {
         self.policy.force(&self.spec.id, to, now)
     }
 
-    /// Moves in or out of `maintenance`; a paused monitor stays paused.
-    pub fn set_maintenance(&mut self, on: bool, now: Timestamp) -> Option<Transition> {
+    /// Moves in or out of `maintenance` (`hold`: held by windows that count its failing time as
+    /// downtime or not; `None`: released), or changes what the holding windows count; a paused
+    /// monitor stays paused.
+    pub fn set_maintenance(&mut self, hold: Option<bool>, now: Timestamp) -> Option<Transition> {
         if self.policy.state == MonitorState::Paused {
             return None;
         }
-        let to = match (on, self.policy.state == MonitorState::Maintenance) {
-            (true, false) => MonitorState::Maintenance,
-            (false, true) => MonitorState::Up,
-            _ => return None,
+        let transition = match hold {
+            Some(counts_downtime) => self.policy.hold(&self.spec.id, counts_downtime, now)?,
+            None if self.policy.state == MonitorState::Maintenance => {
+                self.policy.force(&self.spec.id, MonitorState::Up, now)?
+            }
+            None => return None,
         };
         self.dirty = true;
         self.recent = Vec::new();
         self.regions.clear();
-        self.policy.force(&self.spec.id, to, now)
+        Some(transition)
     }
 
     pub fn heartbeat_token(&self) -> Option<&str> {

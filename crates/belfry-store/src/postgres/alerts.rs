@@ -61,6 +61,15 @@ impl AlertStore for PgStore {
         codec::decode_alerts(self.settle(rows)?)
     }
 
+    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<Alert>, StoreError> {
+        let rows: Result<Vec<DocColumns>, _> = sqlx::query_as(sql::UNRESOLVED_ALERTS_POSTGRES)
+            .bind(id_prefix)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db);
+        codec::decode_alerts(self.settle(rows)?)
+    }
+
     async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let rows: Result<Vec<(String,)>, _> = sqlx::query_as(sql::DUE_DELIVERIES)
             .bind(codec::pending())

@@ -21,7 +21,7 @@ pub(super) async fn insert(conn: &mut PgConnection, transitions: &[Transition]) 
         return Ok(());
     }
     let rows = transitions.iter().map(TransitionRow::encode).collect::<Result<Vec<_>, _>>()?;
-    let mut columns: (Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>) = Default::default();
+    let mut columns: (Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>, Vec<_>) = Default::default();
     for r in rows {
         columns.0.push(r.monitor);
         columns.1.push(r.from_state);
@@ -30,10 +30,11 @@ pub(super) async fn insert(conn: &mut PgConnection, transitions: &[Transition]) 
         columns.4.push(r.flapping);
         columns.5.push(r.reason);
         columns.6.push(r.results);
+        columns.7.push(r.counts_downtime);
     }
     let statement = format!(
         "INSERT INTO transitions ({}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
-         $4::int8[], $5::bool[], $6::text[], $7::text[])",
+         $4::int8[], $5::bool[], $6::text[], $7::text[], $8::bool[])",
         sql::TRANSITION_COLUMNS
     );
     sqlx::query(AssertSqlSafe(statement))
@@ -44,6 +45,7 @@ pub(super) async fn insert(conn: &mut PgConnection, transitions: &[Transition]) 
         .bind(columns.4)
         .bind(columns.5)
         .bind(columns.6)
+        .bind(columns.7)
         .execute(conn)
         .await
         .map_err(db)?;

@@ -47,6 +47,15 @@ impl AlertStore for SqliteStore {
         codec::decode_alerts(rows)
     }
 
+    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<Alert>, StoreError> {
+        let rows: Vec<DocColumns> = sqlx::query_as(sql::UNRESOLVED_ALERTS_SQLITE)
+            .bind(id_prefix)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        codec::decode_alerts(rows)
+    }
+
     async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(sql::DUE_DELIVERIES)
             .bind(codec::pending())

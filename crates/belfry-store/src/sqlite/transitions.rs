@@ -14,7 +14,7 @@ use super::error::db;
 use crate::codec::{self, TransitionColumns, TransitionRow};
 use crate::sql;
 
-/// Rows per multi-row INSERT (7 parameters each).
+/// Rows per multi-row INSERT (8 parameters each).
 const ROWS_PER_INSERT: usize = 200;
 
 pub(super) async fn insert(
@@ -32,7 +32,8 @@ pub(super) async fn insert(
                 .push_bind(r.at)
                 .push_bind(r.flapping)
                 .push_bind(r.reason)
-                .push_bind(r.results);
+                .push_bind(r.results)
+                .push_bind(r.counts_downtime);
         });
         qb.build().execute(&mut *conn).await.map_err(db)?;
     }

@@ -82,5 +82,14 @@ pub fn rich_result(monitor: &str, region: &str, at: Timestamp) -> CheckResult {
 }
 
 pub fn transition(monitor: &str, from: MonitorState, to: MonitorState, at: Timestamp) -> Transition {
-    Transition { monitor: id(monitor), from, to, at, flapping: false, reason: None, results: vec![] }
+    Transition {
+        monitor: id(monitor),
+        from,
+        to,
+        at,
+        flapping: false,
+        counts_downtime: false,
+        reason: None,
+        results: vec![],
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod alerts;
+mod counted;
 mod data;
 pub mod durable;
 pub mod incidents;
@@ -27,6 +28,7 @@ pub async fn story(store: Arc<dyn Store>) {
     batch_round_trip(store.as_ref()).await;
     failed_batch_leaves_nothing(store.as_ref()).await;
     rollups::down_periods_and_rollups(store.as_ref()).await;
+    counted::counted_downtime(store.as_ref()).await;
     tokens(store.as_ref()).await;
     let stats = store.pool_stats();
     assert!(stats.max >= 1 && stats.size <= stats.max && stats.idle <= stats.size, "{stats:?}");

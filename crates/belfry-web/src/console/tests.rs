@@ -445,20 +445,71 @@ async fn the_postmortem_editor_edits_adds_and_deletes_timeline_rows_without_java
     assert!(again.contains("Write a runbook |  |  | done"), "{again}");
 }
 
-#[test]
-fn typed_times_are_read_in_the_page_zone_and_the_abbreviation_picks_a_repeated_hour() {
-    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
-    let read = |text: &str| super::desk::parse_local(text, &tz).map(|t| t.to_string());
-    assert_eq!(read("2024-06-01 07:30:00 EDT").unwrap(), "2024-06-01T11:30:00Z");
-    assert_eq!(read("2024-06-01 07:30").unwrap(), "2024-06-01T11:30:00Z");
-    assert_eq!(read("2024-06-01T11:30:00Z").unwrap(), "2024-06-01T11:30:00Z");
-    // 01:30 happens twice on 2024-11-03.
-    assert_eq!(read("2024-11-03 01:30:00 EDT").unwrap(), "2024-11-03T05:30:00Z");
-    assert_eq!(read("2024-11-03 01:30:00 est").unwrap(), "2024-11-03T06:30:00Z");
-    assert!(read("2024-11-03 01:30:00").unwrap_err().contains("add EDT or EST"));
-    // 02:30 never happens on 2024-03-10.
-    assert!(read("2024-03-10 02:30:00").unwrap_err().contains("does not exist"));
-    assert!(read("2024-06-01 07:30:00 EST").unwrap_err().contains("on EDT"));
-    assert!(read("yesterday").unwrap_err().contains("is not a time"));
-    assert!(read("").unwrap_err().contains("a time is needed"));
+#[tokio::test]
+async fn the_maintenance_form_reads_times_in_the_page_zone_and_shows_a_rejected_form_again() {
+    let world = World::with_fixtures();
+    add_user(&world, "ed", Role::Editor).await;
+    let session = format!(
+        "belfry_session={}",
+        cookie_of(&try_login(&world, "ed", PASSWORD, "", "/admin").await, "belfry_session").unwrap()
+    );
+    let page = world.send(get("/admin/maintenances", &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("<label for=\"starts_at\">Starts (America/New_York)</label>"), "{html}");
+    assert!(html.contains("placeholder=\"2024-06-01 08:00:00 EDT\""), "now, as a time is typed: {html}");
+    let csrf = csrf_of(&html);
+    let windows = || world.store.maintenances.lock().unwrap().len();
+    let before = windows();
+    let post = |starts: &str, ends: &str| {
+        let body = format!(
+            "_csrf={csrf}&name=DB+upgrade&description=Line+one%0D%0Aline+two&component=db&starts_at={}&ends_at={}",
+            crate::console::url_encode(starts),
+            crate::console::url_encode(ends)
+        );
+        world.send(form("/admin/maintenances", &session, body))
+    };
+
+    // 01:30 happens twice on 2024-11-03 in New York; 02:30 never happens on 2024-03-10.
+    let rejected = post("2024-11-03 01:30", "2024-03-10 02:30").await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = rejected.text();
+    assert!(html.contains("Starts: &#34;2024-11-03 01:30&#34; happens twice"), "{html}");
+    assert!(html.contains("add EDT or EST to say which"), "{html}");
+    assert!(html.contains("Ends: &#34;2024-03-10 02:30&#34; does not exist in this time zone"), "{html}");
+    assert!(
+        html.contains("value=\"2024-11-03 01:30\"") && html.contains("value=\"2024-03-10 02:30\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"DB upgrade\"") && html.contains(">Line one\nline two</textarea>"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"db\" checked>") && html.contains("value=\"api\">"), "{html}");
+    assert_eq!(windows(), before, "nothing saved");
+
+    // What the API rejects (the end before the start) shows the form again too.
+    let rejected = post("2024-11-03 01:30 EST", "2024-11-03 01:00 EST").await;
+    assert!(rejected.status.is_client_error(), "{}", rejected.status);
+    assert!(rejected.text().contains("value=\"2024-11-03 01:00 EST\""), "{}", rejected.text());
+    assert_eq!(windows(), before, "nothing saved");
+
+    // The abbreviation picks the second 01:30; an RFC 3339 time is read as written.
+    let saved = post("2024-11-03 01:30 est", "2024-11-03T08:00:00Z").await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let window = world
+        .store
+        .maintenances
+        .lock()
+        .unwrap()
+        .values()
+        .find(|m| m.name == "DB upgrade")
+        .cloned()
+        .expect("the window");
+    assert_eq!(window.starts_at, "2024-11-03T06:30:00Z".parse::<jiff::Timestamp>().unwrap());
+    assert_eq!(window.ends_at, "2024-11-03T08:00:00Z".parse::<jiff::Timestamp>().unwrap());
+    assert_eq!(window.description, "Line one\nline two");
+    assert!(world.store.audit_log.lock().unwrap().iter().any(|e| e.action == "maintenance.create"));
+    let listed = world.send(get("/admin/maintenances", &session)).await.text();
+    assert!(listed.contains("<td>2024-11-03 01:30:00 EST</td><td>2024-11-03 03:00:00 EST</td>"), "{listed}");
 }

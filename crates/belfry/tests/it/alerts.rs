@@ -731,3 +731,289 @@ async fn a_manual_incident_on_the_component_gets_the_monitors_facts_once() {
         "a resolved incident is history: {closed:#?}"
     );
 }
+
+/// The timeline entries of monitor transitions on incident `id`, by text.
+async fn transitions_on(rig: &Rig, id: &str) -> Vec<String> {
+    let timeline = rig.storage.timeline(id).await.unwrap();
+    timeline
+        .into_iter()
+        .filter(|e| e.kind == belfry_core::incident::TimelineKind::Monitor)
+        .map(|e| e.text)
+        .collect()
+}
+
+async fn automatic_incidents(rig: &Rig) -> Vec<belfry_core::incident::Incident> {
+    let filter =
+        belfry_core::store::IncidentFilter { include_drafts: true, limit: 100, ..Default::default() };
+    let mut found: Vec<_> =
+        rig.storage.incidents(&filter).await.unwrap().into_iter().filter(|i| i.auto.is_some()).collect();
+    found.sort_by_key(|i| i.auto.as_ref().unwrap().monitor.to_string());
+    found
+}
+
+/// Incident automation writes a transition's facts, then moves its cursor: a step that failed
+/// in between does the transition again, and that writes nothing twice (no second entry, no
+/// second "recovered" update).
+#[tokio::test]
+async fn a_transition_handled_again_after_an_interrupted_step_is_written_once() {
+    use belfry::automation::{Automation, CURSOR};
+
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let yaml = config(&target, &first, &backup).replace(
+        "components: [{id: api, name: Internal API}]",
+        "components: [{id: api, name: Internal API, incident: auto}]",
+    );
+    let rig = rig(&yaml).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    automation.step(rig.clock.now()).await.unwrap();
+    open_by_hand(&rig, "by-hand", "api").await;
+    let step_twice = || async {
+        let before = rig.storage.cursor(CURSOR).await.unwrap().unwrap();
+        assert_eq!(automation.step(rig.clock.now()).await.unwrap(), 1);
+        // As if the step had failed after its writes, before moving the cursor.
+        rig.storage.set_cursor(CURSOR, &before).await.unwrap();
+        assert_eq!(automation.step(rig.clock.now()).await.unwrap(), 1);
+    };
+
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    step_twice().await;
+    target.set_status(200);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Up);
+    step_twice().await;
+
+    let automatic = automatic_incidents(&rig).await;
+    assert_eq!(automatic.len(), 1, "{automatic:#?}");
+    let statuses: Vec<_> = automatic[0].updates.iter().map(|u| u.status).collect();
+    use belfry_core::incident::IncidentStatus::{Investigating, Monitoring};
+    assert_eq!(statuses, [Investigating, Monitoring], "one recovery update");
+    let expected = [
+        "Monitor api-http up → down: [STATUS] (503) < 400".to_owned(),
+        "Monitor api-http down → up".to_owned(),
+    ];
+    assert_eq!(transitions_on(&rig, &automatic[0].id).await, expected);
+    assert_eq!(transitions_on(&rig, "by-hand").await, expected);
+}
+
+/// One step reads the open incidents once; what it opens is known to its later transitions.
+#[tokio::test]
+async fn the_transitions_of_one_step_see_the_incidents_it_opened() {
+    let target = Target::start().await;
+    let yaml = format!(
+        r#"
+components: [{{id: api, name: Internal API, incident: auto}}]
+monitors:
+  - {{id: api-a, kind: http, component: api, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+  - {{id: api-b, kind: http, component: api, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+"#,
+        url = target.url("/")
+    );
+    let rig = rig(&yaml).await;
+    let automation = belfry::automation::Automation::new(rig.storage.clone(), rig.engine.clone());
+    automation.step(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    rig.step("api-a", Duration::from_secs(10)).await;
+    assert_eq!((rig.state("api-a"), rig.state("api-b")), (MonitorState::Down, MonitorState::Down));
+    assert_eq!(automation.step(rig.clock.now()).await.unwrap(), 2, "both in one step");
+
+    let automatic = automatic_incidents(&rig).await;
+    assert_eq!(automatic.len(), 2, "one automatic incident each: {automatic:#?}");
+    // api-a's incident affects the component, so api-b's outage belongs on it too.
+    assert_eq!(
+        transitions_on(&rig, &automatic[0].id).await,
+        ["Monitor api-a up → down: [STATUS] (503) < 400", "Monitor api-b up → down: [STATUS] (503) < 400"]
+    );
+    assert_eq!(
+        transitions_on(&rig, &automatic[1].id).await,
+        ["Monitor api-b up → down: [STATUS] (503) < 400"]
+    );
+}
+
+fn certificate_config(receiver: &Receiver) -> String {
+    format!(
+        r#"
+monitors:
+  - {{id: site, name: Website, kind: tls, host: 127.0.0.1, port: 443, interval: 1h}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: certs, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up, certificate_expiring], escalation: certs}}
+"#,
+        receiver.url("/hook")
+    )
+}
+
+/// Records that `site` showed a certificate valid for `days` more days.
+async fn certificate_seen(rig: &Rig, days: i64) -> jiff::Timestamp {
+    let now = rig.clock.advance(Duration::from_secs(1));
+    let not_after = now.checked_add(jiff::SignedDuration::from_hours(days * 24)).unwrap();
+    let batch = belfry_core::store::Batch {
+        results: vec![certificate_result("site", now, not_after)],
+        ..Default::default()
+    };
+    rig.storage.write(&batch).await.unwrap();
+    not_after
+}
+
+async fn drain_a_few(rig: &Rig, dispatch: &Dispatcher) {
+    for _ in 0..3 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(60));
+    }
+}
+
+fn events_of(receiver: &Receiver) -> Vec<String> {
+    receiver.bodies().iter().map(|b| b["event"].as_str().unwrap().to_owned()).collect()
+}
+
+/// An acknowledged warning stops paging but still resolves on the renewal (telling the channel).
+#[tokio::test]
+async fn an_acknowledged_certificate_warning_resolves_on_renewal() {
+    let receiver = Receiver::start().await;
+    let rig = rig(&certificate_config(&receiver)).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    certificate_seen(&rig, 5).await;
+    drain_a_few(&rig, &dispatch).await;
+    let mut warning = rig.storage.active_alerts().await.unwrap().remove(0);
+    assert!(warning.acknowledge("alice", rig.clock.now()));
+    rig.storage.route(&[], std::slice::from_ref(&warning), &[], None).await.unwrap();
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&receiver), ["certificate_expiring"], "acknowledged: quiet, not warned again");
+
+    certificate_seen(&rig, 90).await;
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&receiver), ["certificate_expiring", "up"], "the resolution");
+    let stored = rig.storage.alert(&warning.id).await.unwrap().unwrap();
+    assert!(stored.resolved_at.is_some(), "{stored:#?}");
+    assert_eq!(stored.acknowledged_by.as_deref(), Some("alice"));
+    assert!(rig.storage.unresolved_alerts("cert-").await.unwrap().is_empty());
+}
+
+fn escalation(id: &str) -> belfry_core::alert::Escalation {
+    belfry_core::alert::Escalation {
+        id: id.into(),
+        repeat: 1,
+        steps: vec![belfry_core::alert::EscalationStep {
+            after: Duration::ZERO,
+            notify: vec!["ops-hook".into()],
+        }],
+        round: None,
+        renotify: None,
+    }
+}
+
+fn event_of_site(kind: EventKind, at: jiff::Timestamp) -> belfry_core::alert::Event {
+    belfry_core::alert::Event {
+        kind,
+        at,
+        monitor: Some(belfry_core::MonitorId::parse("site").unwrap()),
+        component: None,
+        incident: None,
+        title: "Website".into(),
+        reason: None,
+        failing_conditions: vec![],
+        tags: vec![],
+    }
+}
+
+/// A warning stored before warnings had their own subject (about the monitor, the rule's index
+/// in its id) is recognised: while its certificate is still seen it is neither resolved nor
+/// sent again under the new id; the renewal resolves it.
+#[tokio::test]
+async fn a_warning_stored_before_certificates_had_their_own_subject_is_kept_until_the_renewal() {
+    let receiver = Receiver::start().await;
+    let rig = rig(&certificate_config(&receiver)).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let not_after = certificate_seen(&rig, 5).await;
+    let certs = escalation("certs");
+    let now = rig.clock.now();
+    let id = format!("cert-site-{}-0", not_after.as_second());
+    let mut legacy = belfry_core::alert::Alert::open(
+        id.clone(),
+        &certs,
+        event_of_site(EventKind::CertificateExpiring, not_after),
+        now,
+    );
+    assert_eq!(legacy.subject, "monitor:site");
+    assert_eq!(legacy.take_due(&certs, now).len(), 1, "sent back then");
+    rig.storage.route(&[legacy], &[], &[], None).await.unwrap();
+
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&receiver), Vec::<String>::new(), "neither resolved nor warned again");
+    let unresolved: Vec<String> =
+        rig.storage.unresolved_alerts("cert-").await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(unresolved, std::slice::from_ref(&id));
+
+    certificate_seen(&rig, 90).await;
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&receiver), ["up"], "its resolution");
+    assert!(rig.storage.alert(&id).await.unwrap().unwrap().resolved_at.is_some());
+}
+
+/// Notices now resolve once sent; one stored active before that (sent, nothing more due) is
+/// resolved by the dispatcher, without sending anything.
+#[tokio::test]
+async fn a_notice_left_active_before_notices_resolved_once_sent_is_resolved() {
+    let receiver = Receiver::start().await;
+    let rig = rig(&certificate_config(&receiver)).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let certs = escalation("certs");
+    let now = rig.clock.now();
+    let mut notice =
+        belfry_core::alert::Alert::open("up-site-1-0".into(), &certs, event_of_site(EventKind::Up, now), now);
+    assert_eq!(notice.take_due(&certs, now).len(), 1);
+    notice.resolved_at = None; // as stored before
+    assert!(notice.is_spent_notice());
+    rig.storage.route(&[notice], &[], &[], None).await.unwrap();
+    assert_eq!(rig.storage.active_alerts().await.unwrap().len(), 1);
+
+    drain_a_few(&rig, &dispatch).await;
+    assert!(rig.storage.active_alerts().await.unwrap().is_empty());
+    assert!(rig.storage.alert("up-site-1-0").await.unwrap().unwrap().resolved_at.is_some());
+    assert!(receiver.bodies().is_empty(), "{:#?}", receiver.bodies());
+}
+
+/// `unresolved_alerts` on both backends: active and acknowledged alerts with the prefix, oldest
+/// first; resolved ones and other prefixes left out.
+#[tokio::test]
+async fn unresolved_alerts_are_active_or_acknowledged_on_sqlite_and_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("belfry.db").display());
+    let db = crate::postgres::TestDb::create("unresolved");
+    for url in [sqlite, db.url()] {
+        let storage = belfry::app::open_store(&url, 2).await.unwrap();
+        let certs = escalation("certs");
+        let at = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let open = |id: &str, s: i64| {
+            belfry_core::alert::Alert::open(
+                id.into(),
+                &certs,
+                event_of_site(EventKind::CertificateExpiring, at(s)),
+                at(s),
+            )
+        };
+        let (active, mut acknowledged, mut resolved) =
+            (open("cert-b", 1), open("cert-a", 2), open("cert-c", 0));
+        assert!(acknowledged.acknowledge("alice", at(3)));
+        assert!(resolved.resolve(at(3)));
+        let others = [open("certain", 0), open("down-site", 0)];
+        storage.route(&[active, acknowledged, resolved], &[], &[], None).await.unwrap();
+        storage.route(&others, &[], &[], None).await.unwrap();
+        let ids =
+            |alerts: Vec<belfry_core::alert::Alert>| alerts.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(storage.unresolved_alerts("cert-").await.unwrap()), ["cert-b", "cert-a"], "{url}");
+        assert_eq!(
+            ids(storage.unresolved_alerts("").await.unwrap()),
+            ["certain", "down-site", "cert-b", "cert-a"],
+            "{url}"
+        );
+        let acked = storage.unresolved_alerts("cert-a").await.unwrap().remove(0);
+        assert_eq!((acked.acknowledged_by.as_deref(), acked.version), (Some("alice"), 1), "{url}");
+    }
+}

@@ -2,61 +2,30 @@
 //! certificate that expires in 5 days, then a renewed one valid for 90 days.
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivateSec1KeyDer};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::binary::{monitor_state, token};
 use crate::support::{Receiver, Server, eventually, get_json, write};
 
 const LIMIT: Duration = Duration::from_secs(30);
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A self-signed certificate for 127.0.0.1 valid for `days`, made by the `openssl` command
-/// (a P-256 key, SEC1 DER): the config of a TLS server presenting it.
-fn certificate(dir: &Path, name: &str, days: u32) -> Arc<ServerConfig> {
-    let (key, cert) = (dir.join(format!("{name}.key.der")), dir.join(format!("{name}.der")));
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).output().expect("the openssl command runs");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    let key_path = key.to_str().unwrap();
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-outform",
-        "DER",
-        "-out",
-        key_path,
-    ]);
-    let days = days.to_string();
-    openssl(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        key_path,
-        "-keyform",
-        "DER",
-        "-days",
-        &days,
-        "-subj",
-        "/CN=belfry-test",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-outform",
-        "DER",
-        "-out",
-        cert.to_str().unwrap(),
-    ]);
-    let chain = vec![CertificateDer::from(std::fs::read(&cert).unwrap())];
-    let key = PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(std::fs::read(&key).unwrap()));
+/// A self-signed certificate for 127.0.0.1 that expires `days` from now (made with rcgen): the
+/// config of a TLS server presenting it.
+fn certificate(days: u32) -> Arc<ServerConfig> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "belfry-test");
+    let now = SystemTime::now();
+    params.not_before = (now - DAY).into();
+    params.not_after = (now + DAY * days).into();
+    let cert = params.self_signed(&key).unwrap();
+    let chain = vec![cert.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -129,8 +98,8 @@ async fn more_checks(server: &Server, token: &str, n: usize) {
 #[tokio::test]
 async fn an_expiring_certificate_warns_once_and_its_renewal_resolves_the_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let expiring = certificate(dir.path(), "expiring", 5);
-    let renewed = certificate(dir.path(), "renewed", 90);
+    let expiring = certificate(5);
+    let renewed = certificate(90);
     let tls = TlsServer::start(expiring);
     let receiver = Receiver::start().await;
     let cfg = write(

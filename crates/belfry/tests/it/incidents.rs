@@ -303,8 +303,9 @@ async fn counts_failing_time_in_a_counting_window(rig: Rig, target: Target, rece
     dispatch.drain_once(start).await.unwrap();
     rig.storage.save_maintenance(&api_window("mw3", start, 15, 65, true), 0).await.unwrap();
 
-    // +10 up; the window starts at +15. Checks at +30, +40 fail (beyond the threshold of 2),
-    // +50 passes, +60 fails again until the window ends at +65; +70 passes.
+    // +10 up; the window starts at +15 and holds the monitor from the +20 step. Checks at +30,
+    // +40 fail (beyond the threshold of 2), +50 passes, +60 fails again; the window ends at +65
+    // and the +70 step releases the monitor before its check, which passes.
     assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Up);
     let mut inside = vec![];
     for status in [200, 503, 503, 200, 503] {
@@ -320,34 +321,105 @@ async fn counts_failing_time_in_a_counting_window(rig: Rig, target: Target, rece
     let failed = rig.store.results(&MonitorId::parse("api-http").unwrap(), Some(start), 100).await.unwrap();
     assert_eq!(failed.iter().filter(|r| !r.ok).count(), 3, "checks ran and were recorded in the window");
 
+    // The transition into maintenance says the time counts.
+    let id = MonitorId::parse("api-http").unwrap();
+    let moves = moves_of(&rig, &id, start).await;
+    assert_eq!(
+        moves,
+        [
+            (MonitorState::Up, MonitorState::Maintenance, true, 20),
+            (MonitorState::Maintenance, MonitorState::Up, false, 70)
+        ]
+    );
+
     // Uptime counts the time the checks were failing, from the records.
     let periods = api_down_periods(&rig, start).await;
     let spans: Vec<_> = periods.iter().map(|p| (p.start, p.end)).collect();
     assert_eq!(
         spans,
-        [(at(start, 30), Some(at(start, 50))), (at(start, 60), Some(at(start, 65)))],
-        "failing from a failed check to the next passing one or the window's end"
+        [(at(start, 30), Some(at(start, 50))), (at(start, 60), Some(at(start, 70)))],
+        "failing from a failed check to the next passing one or the release from maintenance"
     );
-    assert_eq!(downtime(&periods, start, rig.clock.now()), Duration::from_secs(25));
+    assert_eq!(downtime(&periods, start, rig.clock.now()), Duration::from_secs(30));
 
     // The same in the rollups the uptime bars are built from.
     for _ in 0..6 {
         step(&rig, &automation, TEN).await;
     }
     rig.store.compact(rig.clock.now()).await.unwrap();
-    let id = MonitorId::parse("api-http").unwrap();
     let minutes = rig.store.rollups(&id, Resolution::Minute, start, rig.clock.now()).await.unwrap();
     let down: Vec<u32> = minutes.iter().map(|r| r.downtime_s).collect();
-    assert_eq!(down, [20, 5], "{minutes:?}");
+    assert_eq!(down, [20, 10], "{minutes:?}");
+}
+
+/// A monitor's transitions since `start`, oldest first: from, to, `counts_downtime`, seconds
+/// after `start`.
+async fn moves_of(
+    rig: &Rig,
+    id: &MonitorId,
+    start: Timestamp,
+) -> Vec<(MonitorState, MonitorState, bool, u64)> {
+    let mut all = rig.store.transitions(Some(id), Some(start), 100).await.unwrap();
+    all.reverse();
+    all.iter()
+        .map(|t| (t.from, t.to, t.counts_downtime, t.at.duration_since(start).as_secs() as u64))
+        .collect()
 }
 
 #[tokio::test]
-async fn a_window_starting_and_ending_is_on_the_timeline_of_incidents_it_touches() {
-    let target = Target::start().await;
-    let rig = rig(&config(&target.url("/"), "off")).await;
+async fn a_window_excusing_downtime_wins_over_a_counting_one_while_both_hold() {
+    let (target, receiver) = (Target::start().await, Receiver::start().await);
+    let rig = rig(&alerting_config(&target.url("/"), "auto", &receiver)).await;
     let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let dispatch = dispatcher(&rig);
     let start = rig.clock.now();
-    windows::apply(rig.storage.as_ref(), &rig.engine, start).await.unwrap();
+    automation.step(start).await.unwrap();
+    dispatch.drain_once(start).await.unwrap();
+    let incident = open_incident_on_api(&rig, start).await;
+    rig.storage.save_maintenance(&api_window("counting", start, 15, 75, true), 0).await.unwrap();
+    rig.storage.save_maintenance(&api_window("excusing", start, 35, 55, false), 0).await.unwrap();
+
+    // Up at +10; failing from +20 to +60; passing again from +70.
+    assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Up);
+    for status in [503, 503, 503, 503, 503, 200] {
+        target.set_status(status);
+        assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Maintenance);
+    }
+    assert_eq!(step_paging(&rig, &automation, &dispatch, TEN).await, MonitorState::Up);
+
+    let id = MonitorId::parse("api-http").unwrap();
+    let (up, held) = (MonitorState::Up, MonitorState::Maintenance);
+    assert_eq!(
+        moves_of(&rig, &id, start).await,
+        [(up, held, true, 20), (held, held, false, 40), (held, held, true, 60), (held, up, false, 80)],
+        "the flag follows the windows in force"
+    );
+    // Counted from +20 until the excusing window held it at +40, and from +60 (the +50 check
+    // still failing) to the passing check at +70.
+    let spans: Vec<_> = api_down_periods(&rig, start).await.iter().map(|p| (p.start, p.end)).collect();
+    assert_eq!(spans, [(at(start, 20), Some(at(start, 40))), (at(start, 60), Some(at(start, 70)))]);
+
+    // A change of the flag alone is nobody's business: no page, no incident, no timeline entry.
+    assert!(receiver.bodies().is_empty(), "{:?}", receiver.bodies());
+    assert_eq!(auto_incidents(&rig).await.len(), 1, "only the one opened by hand");
+    let entries: Vec<String> = rig
+        .storage
+        .timeline(&incident)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == TimelineKind::Monitor)
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(
+        entries,
+        ["Monitor api-http up → maintenance", "Monitor api-http maintenance → up"],
+        "one entry in, one out"
+    );
+}
+
+/// Opens, by hand, an incident on component `api` at `start`; returns its id.
+async fn open_incident_on_api(rig: &Rig, start: Timestamp) -> String {
     let mut components = belfry_core::incident::AffectedComponents::new();
     components.insert(MonitorId::parse("api").unwrap(), belfry_core::ComponentStatus::DegradedPerformance);
     let first = belfry_core::incident::NewUpdate {
@@ -371,6 +443,17 @@ async fn a_window_starting_and_ending_is_on_the_timeline_of_incidents_it_touches
     )
     .unwrap();
     rig.storage.save_incident(&incident, 0, &timeline).await.unwrap();
+    incident.id
+}
+
+#[tokio::test]
+async fn a_window_starting_and_ending_is_on_the_timeline_of_incidents_it_touches() {
+    let target = Target::start().await;
+    let rig = rig(&config(&target.url("/"), "off")).await;
+    let automation = Automation::new(rig.storage.clone(), rig.engine.clone());
+    let start = rig.clock.now();
+    windows::apply(rig.storage.as_ref(), &rig.engine, start).await.unwrap();
+    open_incident_on_api(&rig, start).await;
     let window = Maintenance {
         name: "API fix".into(),
         description: String::new(),

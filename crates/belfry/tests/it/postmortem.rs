@@ -63,6 +63,7 @@ fn transition(from: MonitorState, to: MonitorState, s: i64) -> Transition {
         to,
         at: at(s),
         flapping: false,
+        counts_downtime: false,
         reason: None,
         results: vec![],
     }
