@@ -239,13 +239,18 @@ pub trait AlertStore: Send + Sync {
 
     async fn alert(&self, id: &str) -> Result<Option<crate::alert::Alert>, StoreError>;
 
-    /// Alerts neither acknowledged nor resolved, oldest first.
-    async fn active_alerts(&self) -> Result<Vec<crate::alert::Alert>, StoreError>;
+    /// Alerts not resolved yet, acknowledged or not, oldest first: what the dispatcher works
+    /// on at every step (an acknowledged alert stops paging, yet still resolves — telling the
+    /// channels it paged — when its subject recovers). Indexed: resolved alerts, never pruned,
+    /// cost nothing here.
+    async fn unresolved_alerts(&self) -> Result<Vec<crate::alert::Alert>, StoreError>;
 
-    /// Alerts not resolved yet, acknowledged or not, whose id starts with `id_prefix`, oldest
-    /// first (a warning a person acknowledged still resolves when its cause goes away). Reads
-    /// the id of every alert: for one kind of alert per step, not for each alert.
-    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<crate::alert::Alert>, StoreError>;
+    /// Alerts neither acknowledged nor resolved (still paging), oldest first.
+    async fn active_alerts(&self) -> Result<Vec<crate::alert::Alert>, StoreError> {
+        let mut alerts = self.unresolved_alerts().await?;
+        alerts.retain(crate::alert::Alert::is_active);
+        Ok(alerts)
+    }
 
     /// Pending deliveries due at `now`, oldest first, at most `limit`.
     async fn due_deliveries(

@@ -1,6 +1,6 @@
 //! Column values of alerts and outbox deliveries, shared by every backend: an aggregate is its
 //! serde JSON (`doc`) plus copies of the fields queries filter and sort on. See
-//! `migrations/*/0003_alerts.sql`.
+//! `migrations/*/0003_alerts.sql` and `migrations/*/0007_alerts_resolved.sql`.
 //!
 //! Versions work as for incidents (`crate::incident_codec`): every save of an alert stores
 //! `alert.version + 1`, in the column and in the doc. An opened alert (version 0) is stored as
@@ -27,6 +27,8 @@ pub(crate) struct AlertRow {
     pub opened_at: i64,
     pub version: i64,
     pub doc: String,
+    /// NULL while unresolved (acknowledged or not): what the unresolved alerts are read by.
+    pub resolved_at: Option<i64>,
 }
 
 impl AlertRow {
@@ -41,6 +43,7 @@ impl AlertRow {
             opened_at: epoch_ms(alert.opened_at),
             version: to_i64("version", version)?,
             doc: to_json("alert json", &stored)?,
+            resolved_at: alert.resolved_at.map(epoch_ms),
         })
     }
 }
@@ -159,6 +162,70 @@ pub(crate) fn missing_delivery(id: &str) -> StoreError {
     StoreError::Conflict(format!("delivery {id:?} is missing"))
 }
 
+/// Alerts as stored before migration 0007 added `resolved_at`, for the backfill test of each
+/// backend.
+#[cfg(test)]
+pub(crate) mod legacy {
+    use belfry_core::alert::{Alert, Escalation, EscalationStep, Event, EventKind};
+    use jiff::{SignedDuration, Timestamp};
+
+    /// The last migration before `resolved_at`.
+    pub(crate) const BEFORE: i64 = 6;
+
+    /// An insert with the columns of 0003 only.
+    pub(crate) const INSERT: &str = "INSERT INTO alerts (id, subject, active, next_at, opened_at, \
+         version, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+    pub(crate) fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millisecond(1_800_000_000_000 + ms).unwrap()
+    }
+
+    /// Active, acknowledged, resolved and acknowledged-then-resolved, oldest first; resolved
+    /// ones at a time with nanoseconds (the doc keeps them, the column whole milliseconds).
+    pub(crate) fn alerts() -> Vec<Alert> {
+        let escalation = Escalation {
+            id: "ops".into(),
+            repeat: 1,
+            steps: vec![EscalationStep { after: std::time::Duration::ZERO, notify: vec!["hook".into()] }],
+            round: None,
+            renotify: None,
+        };
+        let open = |id: &str, ms: i64| {
+            let event = Event {
+                kind: EventKind::Down,
+                at: at(ms),
+                monitor: None,
+                component: None,
+                incident: Some(id.into()),
+                title: "Down".into(),
+                reason: None,
+                failing_conditions: vec![],
+                tags: vec![],
+            };
+            let mut alert = Alert::open(id.into(), &escalation, event, at(ms));
+            alert.take_due(&escalation, at(ms));
+            alert
+        };
+        let later = at(5_000) + SignedDuration::new(0, 123_456_789);
+        let active = open("active", 1);
+        let mut acknowledged = open("acknowledged", 2);
+        assert!(acknowledged.acknowledge("alice", at(3)));
+        let mut resolved = open("resolved", 3);
+        assert!(resolved.resolve(later));
+        let mut both = open("both", 4);
+        assert!(both.acknowledge("alice", at(5)) && both.resolve(later));
+        vec![active, acknowledged, resolved, both]
+    }
+
+    /// `(id, resolved_at)` of every row once 0007 ran over [`alerts`], by id.
+    pub(crate) fn backfilled() -> Vec<(String, Option<i64>)> {
+        let resolved = Some(belfry_core::clock::epoch_ms(at(5_123)));
+        let mut rows: Vec<_> = alerts().into_iter().map(|a| (a.id, a.resolved_at.and(resolved))).collect();
+        rows.sort();
+        rows
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use belfry_core::alert::{Escalation, EscalationStep, Event, EventKind};
@@ -195,6 +262,7 @@ mod tests {
         let routing = Routing::encode(&[a.clone()], &[], &[], None).unwrap();
         let row = &routing.opened[0];
         assert_eq!((row.active, row.next_at, row.version), (true, Some(epoch_ms(a.opened_at)), 1));
+        assert_eq!(row.resolved_at, None);
         assert_eq!(row.subject, "incident:i1");
         let read = decode_alert((row.version, row.doc.clone())).unwrap();
         assert_eq!(read, Alert { version: 1, ..a.clone() });
@@ -204,6 +272,11 @@ mod tests {
         let routing = Routing::encode(&[], &[a.clone()], &[], Some(("c", "1"))).unwrap();
         let (row, expected) = &routing.changed[0];
         assert_eq!((row.active, row.next_at, row.version, *expected), (false, None, 2, 1));
+        assert_eq!(row.resolved_at, None, "acknowledged, still unresolved");
+        a.version = 2;
+        assert!(a.resolve(a.opened_at));
+        let routing = Routing::encode(&[], &[a.clone()], &[], None).unwrap();
+        assert_eq!(routing.changed[0].0.resolved_at, Some(epoch_ms(a.opened_at)));
         assert!(!routing.is_empty());
         assert!(Routing::encode(&[], &[], &[], None).unwrap().is_empty());
 

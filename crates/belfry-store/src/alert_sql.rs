@@ -2,32 +2,22 @@
 //! `crate::sql`). Column lists follow the row structs of `crate::alert_codec`; cursors use
 //! `crate::incident_sql::SET_CURSOR`.
 
-/// `$1`..`$7`: an `AlertRow`. Inserts nothing when the id exists (a `Conflict`).
+/// `$1`..`$8`: an `AlertRow`. Inserts nothing when the id exists (a `Conflict`).
 pub(crate) const INSERT_ALERT: &str = "INSERT INTO alerts (id, subject, active, next_at, opened_at, \
-     version, doc) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
+     version, doc, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
-/// `$1`..`$7`: an `AlertRow`; `$8` the expected (stored) version. Updates nothing when the
+/// `$1`..`$8`: an `AlertRow`; `$9` the expected (stored) version. Updates nothing when the
 /// stored version differs or the alert is missing (a `Conflict`).
 pub(crate) const UPDATE_ALERT: &str = "UPDATE alerts SET subject = $2, active = $3, next_at = $4, \
-     opened_at = $5, version = $6, doc = $7 WHERE id = $1 AND version = $8";
+     opened_at = $5, version = $6, doc = $7, resolved_at = $8 WHERE id = $1 AND version = $9";
 
 pub(crate) const ALERT_BY_ID: &str = "SELECT version, doc FROM alerts WHERE id = $1";
 
-/// Oldest first; equal times by id.
-pub(crate) const ACTIVE_ALERTS: &str = "SELECT version, doc FROM alerts WHERE active ORDER BY opened_at, id";
-
-/// `$1` an id prefix. Alerts not resolved yet (active or acknowledged), oldest first; equal
-/// times by id. Only the doc tells an acknowledged alert from a resolved one (both are not
-/// `active`), so each backend reads its `resolved_at` with its own JSON function; the id test
-/// comes first so only the prefix's alerts are parsed.
-pub(crate) const UNRESOLVED_ALERTS_SQLITE: &str = "SELECT version, doc FROM alerts \
-     WHERE substr(id, 1, length($1)) = $1 AND (active OR json_extract(doc, '$.resolved_at') IS NULL) \
-     ORDER BY opened_at, id";
-
-/// [`UNRESOLVED_ALERTS_SQLITE`] for PostgreSQL (`doc` is TEXT holding JSON).
-pub(crate) const UNRESOLVED_ALERTS_POSTGRES: &str = "SELECT version, doc FROM alerts \
-     WHERE substr(id, 1, length($1)) = $1 AND (active OR (doc::jsonb ->> 'resolved_at') IS NULL) \
-     ORDER BY opened_at, id";
+/// Alerts not resolved yet (active or acknowledged), oldest first; equal times by id. Read
+/// through the partial index over unresolved rows (migrations/*/0007_alerts_resolved.sql), so
+/// resolved alerts, however many, are never touched.
+pub(crate) const UNRESOLVED_ALERTS: &str =
+    "SELECT version, doc FROM alerts WHERE resolved_at IS NULL ORDER BY opened_at, id";
 
 /// `$1`..`$9`: a `DeliveryRow`. A delivery whose idempotency key is queued already is skipped:
 /// a retried routing step never queues a notification twice.

@@ -20,21 +20,24 @@ use crate::state::WebState;
 /// Windows listed by default: those ending no earlier than this long ago.
 const DEFAULT_HISTORY: SignedDuration = SignedDuration::from_hours(24 * 90);
 
-/// `POST /api/v1/maintenances`
-#[derive(Debug, Deserialize)]
+/// `POST /api/v1/maintenances`. Also built by the admin console, which records it
+/// (serialized) in the audit log.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateMaintenance {
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    description: String,
-    components: Vec<MonitorId>,
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    rrule: Option<String>,
+    pub(crate) description: String,
+    pub(crate) components: Vec<MonitorId>,
+    pub(crate) starts_at: Timestamp,
+    pub(crate) ends_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rrule: Option<String>,
     /// IANA zone the rule repeats in; the page's zone by default.
-    time_zone: Option<String>,
-    #[serde(default)]
-    count_downtime: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) count_downtime: bool,
 }
 
 /// `PATCH /api/v1/maintenances/{id}`: any field, and/or a status for the current occurrence.

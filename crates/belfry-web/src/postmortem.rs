@@ -184,43 +184,45 @@ fn union_seconds(mut periods: Vec<(Timestamp, Timestamp)>) -> u64 {
     total + current.map_or(0, |(a, b)| seconds(a, b))
 }
 
-/// `PUT /api/v1/incidents/{id}/postmortem`
-#[derive(Debug, Deserialize)]
+/// `PUT /api/v1/incidents/{id}/postmortem`. Also built by the admin console, which records
+/// it (serialized) in the audit log.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PutPostmortem {
-    summary: String,
+    pub(crate) summary: String,
     #[serde(default)]
-    impact: String,
+    pub(crate) impact: String,
     #[serde(default)]
-    timeline: Vec<RowIn>,
+    pub(crate) timeline: Vec<RowIn>,
     #[serde(default)]
-    contributing_factors: Vec<String>,
+    pub(crate) contributing_factors: Vec<String>,
     #[serde(default)]
-    stabilization_steps: Vec<String>,
+    pub(crate) stabilization_steps: Vec<String>,
     #[serde(default)]
-    corrective_actions: Vec<ActionIn>,
+    pub(crate) corrective_actions: Vec<ActionIn>,
     /// Publish it on the incident page (moves a resolved incident to `postmortem`).
     #[serde(default)]
-    publish: bool,
+    pub(crate) publish: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RowIn {
-    at: Timestamp,
-    text: String,
+pub(crate) struct RowIn {
+    pub(crate) at: Timestamp,
+    pub(crate) text: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ActionIn {
-    description: String,
+pub(crate) struct ActionIn {
+    pub(crate) description: String,
     #[serde(default)]
-    owner: String,
+    pub(crate) owner: String,
     /// `YYYY-MM-DD`.
-    due: Option<Date>,
-    #[serde(default)]
-    done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) due: Option<Date>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) done: bool,
 }
 
 #[derive(Serialize)]

@@ -80,6 +80,23 @@ fn an_alert_fires_due_steps_and_stops_on_acknowledgement() {
 }
 
 #[test]
+fn an_acknowledged_alert_still_resolves_once_and_keeps_who_acknowledged() {
+    let e = ladder(2, None);
+    let mut alert = Alert::open("a1".into(), &e, event(EventKind::Down), at(0));
+    assert_eq!(alert.take_due(&e, at(600)).len(), 2);
+    assert!(alert.acknowledge("alice", at(700)));
+    assert!(!alert.is_active(), "acknowledged: no longer paging");
+    assert!(alert.resolve(at(900)), "an acknowledged alert resolves");
+    assert_eq!(alert.resolved_at, Some(at(900)));
+    assert_eq!((alert.acknowledged_by.as_deref(), alert.acknowledged_at), (Some("alice"), Some(at(700))));
+    assert_eq!((alert.fired, alert.next_at), (2, None), "what was paged is kept; nothing more due");
+    assert!(!alert.resolve(at(1000)), "resolved once");
+    assert_eq!(alert.resolved_at, Some(at(900)));
+    assert!(!alert.acknowledge("bob", at(1000)), "a resolved alert is not acknowledged");
+    assert!(alert.take_due(&e, at(99_999)).is_empty());
+}
+
+#[test]
 fn the_schedule_ends_without_renotify_and_notices_go_once() {
     let e = ladder(1, None);
     let mut alert = Alert::open("a1".into(), &e, event(EventKind::Down), at(0));

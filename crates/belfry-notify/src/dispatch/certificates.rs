@@ -17,7 +17,7 @@ use belfry_core::alert::{Alert, Event, EventKind};
 use belfry_core::{Catalog, CheckResult, MonitorId, StoreError};
 use jiff::Timestamp;
 
-use super::{Dispatcher, DrainReport, Fact, tell_resolved};
+use super::{Dispatcher, DrainReport, Fact, stored, tell_resolved};
 
 /// Every certificate alert's id starts with this.
 const ID_PREFIX: &str = "cert-";
@@ -105,22 +105,18 @@ fn covered(warnings: &[Alert], monitor: &MonitorId, not_after: Timestamp, escala
 impl Dispatcher {
     /// Warns once per certificate and escalation within the window; resolves the warnings of
     /// renewed certificates, acknowledged or not (telling the channels that were paged).
+    /// `unresolved` (the step's unresolved alerts) is left as stored after.
     pub(super) async fn certificates(
         &self,
         catalog: &Catalog,
         now: Timestamp,
+        unresolved: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let wanted =
             catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::CertificateExpiring));
-        // Read once per step: what the warnings below and the renewals are checked against.
-        let warnings: Vec<Alert> = self
-            .storage
-            .unresolved_alerts(ID_PREFIX)
-            .await?
-            .into_iter()
-            .filter(|a| warned(a).is_some())
-            .collect();
+        // What the warnings below and the renewals are checked against.
+        let warnings: Vec<Alert> = unresolved.iter().filter(|a| warned(a).is_some()).cloned().collect();
         if !wanted && warnings.is_empty() {
             return Ok(());
         }
@@ -189,6 +185,7 @@ impl Dispatcher {
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
             Ok(()) => {
+                stored(unresolved, &opened, &changed);
                 self.remember_warned(&opened);
                 self.record_on_incidents(Fact::sent(&deliveries)).await
             }

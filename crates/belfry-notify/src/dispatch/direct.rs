@@ -35,8 +35,8 @@ const NOTE: &str = "Sent directly while Belfry's store is unreachable: acknowled
 
 #[derive(Default)]
 pub(super) struct Memory {
-    /// The active alerts as last read from the store (resolutions are built from them).
-    active: Vec<Alert>,
+    /// The unresolved alerts as last read from the store (resolutions are built from them).
+    unresolved: Vec<Alert>,
     /// Idempotency keys sent directly → when.
     sent: HashMap<String, Timestamp>,
 }
@@ -46,9 +46,9 @@ impl Dispatcher {
         self.direct.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps the active alerts just read from the store for the emergency path.
-    pub(super) fn remember_active(&self, active: &[Alert]) {
-        self.memory().active = active.to_vec();
+    /// Keeps the unresolved alerts just read from the store for the emergency path.
+    pub(super) fn remember_unresolved(&self, unresolved: &[Alert]) {
+        self.memory().unresolved = unresolved.to_vec();
     }
 
     /// Stores the deliveries already sent directly as sent (at the direct send's time) instead
@@ -96,7 +96,7 @@ impl Dispatcher {
                 return;
             }
             (
-                memory.active.iter().map(|a| (a.clone(), false)).collect(),
+                memory.unresolved.iter().map(|a| (a.clone(), false)).collect(),
                 memory.sent.keys().cloned().collect(),
             )
         };

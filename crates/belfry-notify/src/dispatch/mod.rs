@@ -119,12 +119,13 @@ impl Dispatcher {
         now: Timestamp,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
-        // Read once per step; routing keeps it current for escalation.
-        let mut active = self.storage.active_alerts().await?;
-        self.route(catalog, now, &mut active, report).await?;
-        self.escalate(catalog, now, active, report).await?;
-        self.certificates(catalog, now, report).await?;
-        self.probes(catalog, now, report).await?;
+        // Read once per step (indexed: resolved alerts are not read); each stage leaves it as
+        // stored for the next (see `stored`).
+        let mut unresolved = self.storage.unresolved_alerts().await?;
+        self.route(catalog, now, &mut unresolved, report).await?;
+        self.escalate(catalog, now, &mut unresolved, report).await?;
+        self.certificates(catalog, now, &mut unresolved, report).await?;
+        self.probes(catalog, now, &unresolved, report).await?;
         self.incident_events(catalog, now, report).await?;
         report.queued += subscribers::announce(self.storage.as_ref(), catalog, now).await?;
         self.deliver(catalog, now, report).await
@@ -156,13 +157,13 @@ impl Dispatcher {
         }
     }
 
-    /// New transitions → events → alerts by the rules; recoveries resolve open alerts.
-    /// `active` (the active alerts as read at the start of the step) is left as stored after.
+    /// New transitions → events → alerts by the rules; recoveries resolve the unresolved
+    /// alerts of their subject, acknowledged or not. `unresolved` is left as stored after.
     async fn route(
         &self,
         catalog: &Catalog,
         now: Timestamp,
-        active: &mut Vec<Alert>,
+        unresolved: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let Some(cursor) = self.storage.cursor(CURSOR).await?.as_deref().and_then(TransitionCursor::decode)
@@ -173,7 +174,7 @@ impl Dispatcher {
         };
         let pending = cursor.pending(self.storage.as_ref()).await?;
         let Some(last) = pending.last() else { return Ok(()) };
-        let mut alerts: Vec<(Alert, bool)> = active.iter().map(|a| (a.clone(), false)).collect();
+        let mut alerts: Vec<(Alert, bool)> = unresolved.iter().map(|a| (a.clone(), false)).collect();
         let mut touched = HashSet::new();
         let mut deliveries = vec![];
         let states = self.runtime.states();
@@ -200,15 +201,7 @@ impl Dispatcher {
         report.queued += deliveries.len();
         let position = TransitionCursor::of(last).encode();
         self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
-        // As stored: every save increments the version.
-        *active = alerts
-            .into_iter()
-            .map(|(mut a, _)| {
-                a.version += u64::from(touched.contains(&a.id));
-                a
-            })
-            .filter(Alert::is_active)
-            .collect();
+        stored(unresolved, &opened, &changed);
         self.forget_direct(&direct);
         self.record_on_incidents(Fact::sent(&deliveries)).await
     }
@@ -323,8 +316,10 @@ impl Dispatcher {
         }
     }
 
-    /// A recovery resolves the problem alerts of its subject and tells the channels that were
-    /// paged (so PagerDuty and Opsgenie close their incident); returns those channels.
+    /// A recovery resolves the unresolved problem alerts of its subject — acknowledged ones too:
+    /// acknowledging stops the paging, not the incident the channels opened — and tells the
+    /// channels that were paged (so PagerDuty and Opsgenie close their incident); returns those
+    /// channels.
     fn resolve_subject(
         &self,
         catalog: &Catalog,
@@ -354,12 +349,13 @@ impl Dispatcher {
         told
     }
 
-    /// Active alerts whose next step is due; held while their monitor is in maintenance.
+    /// Active (unacknowledged) alerts whose next step is due; held while their monitor is in
+    /// maintenance. `unresolved` is left as stored after.
     async fn escalate(
         &self,
         catalog: &Catalog,
         now: Timestamp,
-        active: Vec<Alert>,
+        unresolved: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let states = self.runtime.states();
@@ -371,8 +367,8 @@ impl Dispatcher {
         let mut changed = vec![];
         let mut deliveries = vec![];
         let mut facts = vec![];
-        self.remember_active(&active);
-        for mut alert in active {
+        self.remember_unresolved(unresolved);
+        for mut alert in unresolved.iter().filter(|a| a.is_active()).cloned() {
             // Stored before a notice resolved once sent: it would stay active forever.
             if alert.is_spent_notice() {
                 alert.resolve(now);
@@ -402,6 +398,7 @@ impl Dispatcher {
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
             Ok(()) => {
+                stored(unresolved, &[], &changed);
                 facts.extend(Fact::sent(&deliveries));
                 self.record_on_incidents(facts).await
             }
@@ -542,6 +539,20 @@ impl Fact {
             }),
         })
     }
+}
+
+/// Brings `unresolved` (the unresolved alerts as read at the start of the step) up to date
+/// with a routing step just stored: `opened` and `changed` as stored (every save increments the
+/// version), the resolved ones gone.
+fn stored(unresolved: &mut Vec<Alert>, opened: &[Alert], changed: &[Alert]) {
+    for alert in opened.iter().chain(changed) {
+        let saved = Alert { version: alert.version + 1, ..alert.clone() };
+        match unresolved.iter_mut().find(|a| a.id == alert.id) {
+            Some(slot) => *slot = saved,
+            None => unresolved.push(saved),
+        }
+    }
+    unresolved.retain(|a| a.resolved_at.is_none());
 }
 
 /// A deterministic spread in `[0, 1)` per delivery and attempt (no global RNG needed).

@@ -39,11 +39,13 @@ fn event(status: &ProbeStatus) -> Event {
 
 impl Dispatcher {
     /// Opens one alert per rule for each probe gone missing, and resolves those of probes
-    /// that came back (telling the channels that were paged).
+    /// that came back, acknowledged or not (telling the channels that were paged). `unresolved`:
+    /// the step's unresolved alerts, as stored.
     pub(super) async fn probes(
         &self,
         catalog: &Catalog,
         now: Timestamp,
+        unresolved: &[Alert],
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let statuses = self.runtime.probes().probes();
@@ -76,7 +78,7 @@ impl Dispatcher {
             }
         }
         if !back.is_empty() {
-            for mut alert in self.storage.active_alerts().await? {
+            for mut alert in unresolved.iter().cloned() {
                 if alert.event.kind != EventKind::ProbeMissing || !back.contains(&alert.subject) {
                     continue;
                 }

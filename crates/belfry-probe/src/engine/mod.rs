@@ -420,9 +420,11 @@ impl Engine {
         let clock = self.clock.clone();
         let attempt = self.attempt(job);
         async move {
-            match contain(attempt).await {
+            // `attempt` owns everything it touches, and a panic discards it whole.
+            match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(attempt)).await {
                 Ok(result) => result,
-                Err(panic) => {
+                Err(payload) => {
+                    let panic = panic_message(payload.as_ref());
                     tracing::error!(monitor.id = %id, panic = %panic, "a check panicked; recorded as failed");
                     ::metrics::counter!(metrics::CHECKS_TOTAL, "monitor" => id.to_string(), "result" => "fail")
                         .increment(1);
@@ -567,19 +569,6 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         ::metrics::gauge!(metrics::CHECKS_IN_FLIGHT).decrement(1.0);
     }
-}
-
-/// Runs `fut`, turning a panic inside it into `Err(the panic message)`.
-async fn contain<F: Future>(fut: F) -> Result<F::Output, String> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
-            Err(payload) => std::task::Poll::Ready(Err(panic_message(payload.as_ref()))),
-        }
-    })
-    .await
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

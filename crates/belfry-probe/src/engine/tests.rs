@@ -1,10 +1,18 @@
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use belfry_core::MonitorId;
+use futures_util::FutureExt as _;
 use jiff::Timestamp;
 use tokio::sync::Semaphore;
 
-use super::{contain, crashed};
+use super::{crashed, panic_message};
+
+/// What `Engine::check` does around a check: catch its panic and keep the message.
+async fn contain<F: Future>(fut: F) -> Result<F::Output, String> {
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(|payload| panic_message(payload.as_ref()))
+}
 
 #[tokio::test]
 async fn a_check_that_finishes_is_passed_through() {
@@ -43,4 +51,10 @@ fn a_crashed_check_is_a_failed_result_saying_so() {
     assert!(!result.inconclusive);
     assert_eq!((result.monitor, result.region.as_str(), result.at), (id, "local", at));
     assert_eq!(result.error.as_deref(), Some("the check crashed: boom"));
+}
+
+#[tokio::test]
+async fn a_panic_without_a_message_is_still_caught() {
+    let outcome = contain(async { std::panic::panic_any(42_u8) }).await;
+    assert_eq!(outcome, Err::<(), _>("unknown panic".to_owned()));
 }

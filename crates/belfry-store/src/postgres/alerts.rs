@@ -55,18 +55,9 @@ impl AlertStore for PgStore {
         self.settle(row)?.map(codec::decode_alert).transpose()
     }
 
-    async fn active_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+    async fn unresolved_alerts(&self) -> Result<Vec<Alert>, StoreError> {
         let rows: Result<Vec<DocColumns>, _> =
-            sqlx::query_as(sql::ACTIVE_ALERTS).fetch_all(&self.pool).await.map_err(db);
-        codec::decode_alerts(self.settle(rows)?)
-    }
-
-    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<Alert>, StoreError> {
-        let rows: Result<Vec<DocColumns>, _> = sqlx::query_as(sql::UNRESOLVED_ALERTS_POSTGRES)
-            .bind(id_prefix)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db);
+            sqlx::query_as(sql::UNRESOLVED_ALERTS).fetch_all(&self.pool).await.map_err(db);
         codec::decode_alerts(self.settle(rows)?)
     }
 
@@ -159,7 +150,7 @@ async fn write(conn: &mut PgConnection, routing: Routing) -> Result<(), StoreErr
 
 type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-/// Binds `$1`..`$7` of an alert statement.
+/// Binds `$1`..`$8` of an alert statement.
 fn bind_alert(query: Query<'_>, r: AlertRow) -> Query<'_> {
     query
         .bind(r.id)
@@ -169,4 +160,55 @@ fn bind_alert(query: Query<'_>, r: AlertRow) -> Query<'_> {
         .bind(r.opened_at)
         .bind(r.version)
         .bind(r.doc)
+        .bind(r.resolved_at)
+}
+
+#[cfg(test)]
+#[path = "../../tests/pgdb/mod.rs"]
+mod pgdb;
+
+#[cfg(test)]
+mod tests {
+    use belfry_core::store::AlertStore;
+    use sqlx::postgres::PgPoolOptions;
+
+    use super::*;
+    use crate::alert_codec::legacy;
+
+    /// Migration 0007 fills `resolved_at` from the docs of alerts stored before it.
+    #[tokio::test]
+    async fn migration_0007_backfills_resolved_at() {
+        let db = super::pgdb::TestDb::create().await;
+        let old = PgPoolOptions::new().max_connections(1).connect(&db.url()).await.unwrap();
+        sqlx::migrate!("./migrations/postgres").run_to(legacy::BEFORE, &old).await.unwrap();
+        for alert in legacy::alerts() {
+            let r = AlertRow::encode(&alert, 1).unwrap();
+            let (id, subject, active, next_at, opened_at, version, doc) =
+                (r.id, r.subject, r.active, r.next_at, r.opened_at, r.version, r.doc);
+            sqlx::query(legacy::INSERT)
+                .bind(id)
+                .bind(subject)
+                .bind(active)
+                .bind(next_at)
+                .bind(opened_at)
+                .bind(version)
+                .bind(doc)
+                .execute(&old)
+                .await
+                .unwrap();
+        }
+        old.close().await;
+
+        let store = PgStore::open(&db.url(), 2).await.unwrap();
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT id, resolved_at FROM alerts ORDER BY id")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(rows, legacy::backfilled());
+        let unresolved: Vec<String> =
+            store.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
+        assert_eq!(unresolved, ["active", "acknowledged"]);
+        store.close().await;
+    }
 }

@@ -28,6 +28,7 @@ pub async fn alert_story(store: Arc<dyn Storage>) {
 async fn empty_store(store: &dyn Storage) {
     assert_eq!(store.alert("nope").await.unwrap(), None);
     assert!(store.active_alerts().await.unwrap().is_empty());
+    assert!(store.unresolved_alerts().await.unwrap().is_empty());
     assert!(store.due_deliveries(t(1_000_000), 10).await.unwrap().is_empty());
     assert!(store.deliveries(None, 0).await.unwrap().is_empty());
     store.route(&[], &[], &[], None).await.unwrap();
@@ -114,6 +115,10 @@ async fn active(store: &dyn Storage) -> Vec<String> {
     store.active_alerts().await.unwrap().into_iter().map(|a| a.id).collect()
 }
 
+async fn unresolved(store: &dyn Storage) -> Vec<String> {
+    store.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect()
+}
+
 /// Opened alerts, their deliveries and the cursor, written in one step, read back exactly.
 async fn open_and_read_back(store: &dyn Storage) {
     let a1 = alert("a1", "api", t_ns(100, 123_456_789));
@@ -130,6 +135,7 @@ async fn open_and_read_back(store: &dyn Storage) {
     assert_eq!(store.alert("a1").await.unwrap(), Some(saved(&a1)));
     assert_eq!(store.alert("a2").await.unwrap(), Some(saved(&a2)));
     assert_eq!(store.active_alerts().await.unwrap(), vec![saved(&a2), saved(&a1)], "oldest first");
+    assert_eq!(store.unresolved_alerts().await.unwrap(), vec![saved(&a2), saved(&a1)], "oldest first");
     // Newest first; equal creation times by id, descending.
     assert_eq!(store.deliveries(None, 0).await.unwrap(), vec![d2.clone(), d1.clone(), test.clone()]);
     assert_eq!(store.cursor(CURSOR).await.unwrap().as_deref(), Some("7"));
@@ -187,14 +193,25 @@ async fn route_is_all_or_nothing(store: &dyn Storage) {
     assert_eq!(store.cursor(CURSOR).await.unwrap().as_deref(), Some("10"));
 }
 
+/// Acknowledged and resolved alerts leave the active ones; only resolved ones leave the
+/// unresolved ones (an acknowledged alert still resolves when its subject recovers).
 async fn acknowledged_and_resolved_are_inactive(store: &dyn Storage) {
     assert_eq!(active(store).await, ["a2", "a1", "a3"]);
+    assert_eq!(unresolved(store).await, ["a2", "a1", "a3"]);
     let mut a1 = store.alert("a1").await.unwrap().unwrap();
     assert!(a1.acknowledge("alice", t_ns(500, 42)));
     let mut a2 = store.alert("a2").await.unwrap().unwrap();
     assert!(a2.resolve(t(501)));
     store.route(&[], &[a1.clone(), a2.clone()], &[], None).await.unwrap();
     assert_eq!(active(store).await, ["a3"]);
+    assert_eq!(unresolved(store).await, ["a1", "a3"], "acknowledged, not resolved");
+    assert_eq!(store.unresolved_alerts().await.unwrap()[0], saved(&a1), "read back as saved");
+    // Opened already resolved (a notice sent at once): never unresolved.
+    let mut sent = alert("a-notice", "web", t(502));
+    sent.event.kind = EventKind::Up;
+    assert!(sent.resolve(t(502)));
+    store.route(slice::from_ref(&sent), &[], &[], None).await.unwrap();
+    assert_eq!(unresolved(store).await, ["a1", "a3"]);
     // Neither is gone: both read back as saved.
     assert_eq!(store.alert("a1").await.unwrap(), Some(saved(&a1)));
     assert_eq!(store.alert("a2").await.unwrap(), Some(saved(&a2)));
@@ -203,6 +220,7 @@ async fn acknowledged_and_resolved_are_inactive(store: &dyn Storage) {
     assert!(a1.resolve(t(502)));
     store.route(&[], &[a1.clone()], &[], None).await.unwrap();
     assert_eq!(active(store).await, ["a3"]);
+    assert_eq!(unresolved(store).await, ["a3"], "resolved after its acknowledgement");
     assert_eq!(store.alert("a1").await.unwrap(), Some(saved(&a1)));
 }
 

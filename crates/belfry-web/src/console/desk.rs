@@ -7,14 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use belfry_core::MonitorId;
 use belfry_core::access::Role;
 use jiff::tz::TimeZone;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Nav, field, page_zone, parse_local, render, when};
 use crate::auth::{Actor, audit};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::maintenances::CreateMaintenance;
 use crate::state::WebState;
 
 /// Windows shown: those ending after this long ago.
@@ -56,8 +58,9 @@ impl WindowForm {
     }
 
     /// The API's create request, its times read in the page's zone `tz` (sent as UTC instants);
-    /// every time that cannot be read is an error naming its field.
-    fn request(&self, tz: &TimeZone) -> Result<Value, Vec<String>> {
+    /// every time that cannot be read is an error naming its field, then the first component
+    /// id that is not one.
+    fn request(&self, tz: &TimeZone) -> Result<CreateMaintenance, Vec<String>> {
         let (starts, ends) = (parse_local(&self.starts_at, tz), parse_local(&self.ends_at, tz));
         let (starts, ends) = match (starts, ends) {
             (Ok(starts), Ok(ends)) => (starts, ends),
@@ -67,17 +70,17 @@ impl WindowForm {
                 return Err(starts.into_iter().chain(ends).collect());
             }
         };
-        let mut request = json!({
-            "name": self.name,
-            "description": self.description,
-            "components": self.components,
-            "starts_at": starts,
-            "ends_at": ends,
-        });
-        if !self.rrule.is_empty() {
-            request["rrule"] = json!(self.rrule);
-        }
-        Ok(request)
+        let components = self.components.iter().map(|c| MonitorId::parse(c)).collect::<Result<_, _>>();
+        Ok(CreateMaintenance {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            components: components.map_err(|why| vec![why])?,
+            starts_at: starts,
+            ends_at: ends,
+            rrule: Some(self.rrule.clone()).filter(|r| !r.is_empty()),
+            time_zone: None,
+            count_downtime: false,
+        })
     }
 }
 
@@ -164,17 +167,14 @@ pub(crate) async fn create_maintenance(
 ) -> Result<Response, ApiError> {
     let typed = WindowForm::typed(&fields);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let request = match typed.request(&page_zone(&state)) {
-        Ok(request) => request,
+    let req = match typed.request(&page_zone(&state)) {
+        Ok(req) => req,
         Err(errors) => return maintenances_page(&state, &actor, unprocessable, errors, typed).await,
     };
-    let req = match serde_json::from_value(request.clone()) {
-        Ok(req) => req,
-        Err(e) => return maintenances_page(&state, &actor, unprocessable, vec![e.to_string()], typed).await,
-    };
+    let request = serde_json::to_value(&req).ok();
     match crate::maintenances::create(State(state.clone()), ApiJson(req)).await {
         Ok(_) => {
-            audit(&state, &actor.label, "maintenance.create", "maintenance", None, Some(request)).await;
+            audit(&state, &actor.label, "maintenance.create", "maintenance", None, request).await;
             Ok(Redirect::to("/admin/maintenances").into_response())
         }
         Err(e) if e.status().is_client_error() => {

@@ -8,15 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::BTreeMap;
 
-use belfry_core::incident::{Postmortem, PostmortemRow};
+use belfry_core::incident::Postmortem;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use serde_json::{Value, json};
 
 use super::{Nav, field, page_zone, parse_local, render, when};
 use crate::auth::{Actor, audit};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::postmortem::{ActionIn, PutPostmortem, RowIn};
 use crate::state::WebState;
 
 /// One timeline row of the editor, as shown or as typed.
@@ -108,7 +108,7 @@ impl PostmortemForm {
 
     /// The rows to save, in time order; a row with empty text is deleted. Every row that
     /// cannot be read is an error naming it.
-    fn timeline(&self, tz: &TimeZone) -> Result<Vec<PostmortemRow>, Vec<String>> {
+    fn timeline(&self, tz: &TimeZone) -> Result<Vec<RowIn>, Vec<String>> {
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         for (n, row) in self.rows.iter().enumerate().map(|(i, r)| (i + 1, r)) {
@@ -118,7 +118,7 @@ impl PostmortemForm {
             }
             let kept = row.was.parse::<Timestamp>().ok().filter(|was| when(tz, *was) == at);
             match kept.map_or_else(|| parse_local(at, tz), Ok) {
-                Ok(at) => rows.push(PostmortemRow { at, text: text.to_owned() }),
+                Ok(at) => rows.push(RowIn { at, text: text.to_owned() }),
                 Err(why) => errors.push(format!("Timeline row {n}: {why}")),
             }
         }
@@ -127,17 +127,17 @@ impl PostmortemForm {
     }
 
     /// `description | owner | YYYY-MM-DD | done` per line, as the API takes them.
-    fn actions(&self) -> Result<Vec<Value>, Vec<String>> {
+    fn actions(&self) -> Result<Vec<ActionIn>, Vec<String>> {
         let mut actions = Vec::new();
         let mut errors = Vec::new();
         for (n, line) in lines(&self.actions).iter().enumerate().map(|(i, l)| (i + 1, l)) {
             let mut parts = line.split('|').map(str::trim);
-            let description = parts.next().unwrap_or_default();
-            let owner = parts.next().unwrap_or_default();
-            let mut action = json!({"description": description, "owner": owner});
+            let description = parts.next().unwrap_or_default().to_owned();
+            let owner = parts.next().unwrap_or_default().to_owned();
+            let mut action = ActionIn { description, owner, due: None, done: false };
             if let Some(due) = parts.next().filter(|d| !d.is_empty()) {
                 match due.parse::<jiff::civil::Date>() {
-                    Ok(date) => action["due"] = json!(date),
+                    Ok(date) => action.due = Some(date),
                     Err(_) => errors.push(format!(
                         "Corrective action {n}: the due date {due:?} is not a date like 2026-03-15."
                     )),
@@ -145,7 +145,7 @@ impl PostmortemForm {
             }
             match parts.next().map(str::to_ascii_lowercase).as_deref() {
                 None | Some("" | "open" | "no") => {}
-                Some("done" | "yes" | "x") => action["done"] = json!(true),
+                Some("done" | "yes" | "x") => action.done = true,
                 Some(other) => errors.push(format!(
                     "Corrective action {n}: the last column is {other:?}; write done, or leave it out."
                 )),
@@ -237,27 +237,20 @@ pub(crate) async fn save_postmortem(
             return postmortem_page(&state, &actor, &id, status, errors, Some(typed)).await;
         }
     };
-    let request = json!({
-        "summary": typed.summary,
-        "impact": typed.impact,
-        "timeline": timeline,
-        "contributing_factors": lines(&typed.contributing),
-        "stabilization_steps": lines(&typed.stabilization),
-        "corrective_actions": actions,
-        "publish": typed.publish,
-    });
-    let req = match serde_json::from_value(request.clone()) {
-        Ok(req) => req,
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return postmortem_page(&state, &actor, &id, status, vec![e.to_string()], Some(typed)).await;
-        }
+    let req = PutPostmortem {
+        summary: typed.summary.clone(),
+        impact: typed.impact.clone(),
+        timeline,
+        contributing_factors: lines(&typed.contributing),
+        stabilization_steps: lines(&typed.stabilization),
+        corrective_actions: actions,
+        publish: typed.publish,
     };
+    let request = serde_json::to_value(&req).ok();
     match crate::postmortem::put(State(state.clone()), ApiPath(id.clone()), actor.clone(), ApiJson(req)).await
     {
         Ok(_) => {
-            audit(&state, &actor.label, "postmortem.save", &format!("incident:{id}"), None, Some(request))
-                .await;
+            audit(&state, &actor.label, "postmortem.save", &format!("incident:{id}"), None, request).await;
             Ok(Redirect::to(&format!("/admin/incidents/{}/postmortem", super::url_encode(&id)))
                 .into_response())
         }

@@ -424,6 +424,16 @@ async fn the_postmortem_editor_edits_adds_and_deletes_timeline_rows_without_java
     assert_eq!(added.at, "2024-06-01T11:45:00Z".parse::<jiff::Timestamp>().unwrap());
     assert!(doc.timeline.windows(2).all(|w| w[0].at <= w[1].at), "in time order: {texts:?}");
     assert!(doc.corrective_actions[1].done, "the done column is kept");
+    let log = world.store.audit_log.lock().unwrap().clone();
+    let entry = log.iter().find(|e| e.action == "postmortem.save").expect("the save is audited");
+    assert_eq!(
+        entry.after.as_ref().unwrap()["corrective_actions"],
+        json!([
+            {"description": "Add a canary", "owner": "dana", "due": "2024-07-01"},
+            {"description": "Write a runbook", "owner": "", "done": true},
+        ]),
+        "the request as the API reads it, defaults left out"
+    );
 
     // The published postmortem shows the edited and the added row, escaped, in the page's zone.
     let public = world.send(get(&format!("/incidents/{FIXTURE_INCIDENT}"), "")).await.text();
@@ -494,6 +504,15 @@ async fn the_maintenance_form_reads_times_in_the_page_zone_and_shows_a_rejected_
     assert!(rejected.text().contains("value=\"2024-11-03 01:00 EST\""), "{}", rejected.text());
     assert_eq!(windows(), before, "nothing saved");
 
+    // A component id that is not one (a browser posts only those offered): 422 and why.
+    let body = format!(
+        "_csrf={csrf}&name=DB+upgrade&component=db&component=Not+Me&starts_at=2024-11-03T06%3A30%3A00Z&ends_at=2024-11-03T08%3A00%3A00Z"
+    );
+    let rejected = world.send(form("/admin/maintenances", &session, body)).await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(rejected.text().contains("&#34;Not Me&#34; may only contain a-z"), "{}", rejected.text());
+    assert_eq!(windows(), before, "nothing saved");
+
     // The abbreviation picks the second 01:30; an RFC 3339 time is read as written.
     let saved = post("2024-11-03 01:30 est", "2024-11-03T08:00:00Z").await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
@@ -503,13 +522,25 @@ async fn the_maintenance_form_reads_times_in_the_page_zone_and_shows_a_rejected_
         .lock()
         .unwrap()
         .values()
-        .find(|m| m.name == "DB upgrade")
+        // Not the fixture's window of the same name (the map's order is random).
+        .find(|m| m.name == "DB upgrade" && m.id != FIXTURE_MAINTENANCE)
         .cloned()
         .expect("the window");
     assert_eq!(window.starts_at, "2024-11-03T06:30:00Z".parse::<jiff::Timestamp>().unwrap());
     assert_eq!(window.ends_at, "2024-11-03T08:00:00Z".parse::<jiff::Timestamp>().unwrap());
     assert_eq!(window.description, "Line one\nline two");
-    assert!(world.store.audit_log.lock().unwrap().iter().any(|e| e.action == "maintenance.create"));
+    let log = world.store.audit_log.lock().unwrap().clone();
+    let entry = log.iter().find(|e| e.action == "maintenance.create").expect("the create is audited");
+    assert_eq!(
+        entry.after,
+        Some(serde_json::json!({
+            "name": "DB upgrade",
+            "description": "Line one\nline two",
+            "components": ["db"],
+            "starts_at": "2024-11-03T06:30:00Z",
+            "ends_at": "2024-11-03T08:00:00Z",
+        }))
+    );
     let listed = world.send(get("/admin/maintenances", &session)).await.text();
     assert!(listed.contains("<td>2024-11-03 01:30:00 EST</td><td>2024-11-03 03:00:00 EST</td>"), "{listed}");
 }

@@ -414,22 +414,10 @@ impl belfry_core::store::AlertStore for FakeStore {
         Ok(self.alerts.lock().unwrap().get(id).cloned())
     }
 
-    async fn active_alerts(&self) -> Result<Vec<belfry_core::alert::Alert>, StoreError> {
-        self.check()?;
-        let mut out: Vec<_> =
-            self.alerts.lock().unwrap().values().filter(|a| a.is_active()).cloned().collect();
-        out.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
-        Ok(out)
-    }
-
-    async fn unresolved_alerts(&self, id_prefix: &str) -> Result<Vec<belfry_core::alert::Alert>, StoreError> {
+    async fn unresolved_alerts(&self) -> Result<Vec<belfry_core::alert::Alert>, StoreError> {
         self.check()?;
         let alerts = self.alerts.lock().unwrap();
-        let mut out: Vec<_> = alerts
-            .values()
-            .filter(|a| a.resolved_at.is_none() && a.id.starts_with(id_prefix))
-            .cloned()
-            .collect();
+        let mut out: Vec<_> = alerts.values().filter(|a| a.resolved_at.is_none()).cloned().collect();
         out.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
         Ok(out)
     }

@@ -890,7 +890,7 @@ async fn an_acknowledged_certificate_warning_resolves_on_renewal() {
     let stored = rig.storage.alert(&warning.id).await.unwrap().unwrap();
     assert!(stored.resolved_at.is_some(), "{stored:#?}");
     assert_eq!(stored.acknowledged_by.as_deref(), Some("alice"));
-    assert!(rig.storage.unresolved_alerts("cert-").await.unwrap().is_empty());
+    assert!(rig.storage.unresolved_alerts().await.unwrap().is_empty());
 }
 
 fn escalation(id: &str) -> belfry_core::alert::Escalation {
@@ -946,7 +946,7 @@ async fn a_warning_stored_before_certificates_had_their_own_subject_is_kept_unti
     drain_a_few(&rig, &dispatch).await;
     assert_eq!(events_of(&receiver), Vec::<String>::new(), "neither resolved nor warned again");
     let unresolved: Vec<String> =
-        rig.storage.unresolved_alerts("cert-").await.unwrap().into_iter().map(|a| a.id).collect();
+        rig.storage.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(unresolved, std::slice::from_ref(&id));
 
     certificate_seen(&rig, 90).await;
@@ -979,41 +979,101 @@ async fn a_notice_left_active_before_notices_resolved_once_sent_is_resolved() {
     assert!(receiver.bodies().is_empty(), "{:#?}", receiver.bodies());
 }
 
-/// `unresolved_alerts` on both backends: active and acknowledged alerts with the prefix, oldest
-/// first; resolved ones and other prefixes left out.
+/// Acknowledging stops the paging, not the incident the paged channels opened: the monitor's
+/// recovery resolves the acknowledged alert and tells PagerDuty once (and nobody it never paged).
 #[tokio::test]
-async fn unresolved_alerts_are_active_or_acknowledged_on_sqlite_and_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("belfry.db").display());
-    let db = crate::postgres::TestDb::create("unresolved");
-    for url in [sqlite, db.url()] {
-        let storage = belfry::app::open_store(&url, 2).await.unwrap();
-        let certs = escalation("certs");
-        let at = |s: i64| jiff::Timestamp::from_second(1_800_000_000 + s).unwrap();
-        let open = |id: &str, s: i64| {
-            belfry_core::alert::Alert::open(
-                id.into(),
-                &certs,
-                event_of_site(EventKind::CertificateExpiring, at(s)),
-                at(s),
-            )
-        };
-        let (active, mut acknowledged, mut resolved) =
-            (open("cert-b", 1), open("cert-a", 2), open("cert-c", 0));
-        assert!(acknowledged.acknowledge("alice", at(3)));
-        assert!(resolved.resolve(at(3)));
-        let others = [open("certain", 0), open("down-site", 0)];
-        storage.route(&[active, acknowledged, resolved], &[], &[], None).await.unwrap();
-        storage.route(&others, &[], &[], None).await.unwrap();
-        let ids =
-            |alerts: Vec<belfry_core::alert::Alert>| alerts.into_iter().map(|a| a.id).collect::<Vec<_>>();
-        assert_eq!(ids(storage.unresolved_alerts("cert-").await.unwrap()), ["cert-b", "cert-a"], "{url}");
-        assert_eq!(
-            ids(storage.unresolved_alerts("").await.unwrap()),
-            ["certain", "down-site", "cert-b", "cert-a"],
-            "{url}"
-        );
-        let acked = storage.unresolved_alerts("cert-a").await.unwrap().remove(0);
-        assert_eq!((acked.acknowledged_by.as_deref(), acked.version), (Some("alice"), 1), "{url}");
+async fn an_acknowledged_alert_resolves_on_recovery_and_pagerduty_hears_it_once() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let target = Target::start().await;
+    let (pagerduty, backup) = (Receiver::start().await, Receiver::start().await);
+    let yaml = format!(
+        r#"
+page: {{title: Acme Status, public_url: "http://status.acme.test"}}
+monitors:
+  - {{id: api-http, name: Internal API, kind: http, url: "{}", interval: 10s,
+     failure: {{threshold: 1}}, recovery: {{threshold: 1}}}}
+channels:
+  - {{id: pd, kind: pagerduty, routing_key: pd-key, events_url: "{}"}}
+  - {{id: backup-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [pd]}}, {{after: 10m, notify: [backup-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up], escalation: default}}
+"#,
+        target.url("/"),
+        pagerduty.url("/v2/enqueue"),
+        backup.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let vault = test_vault(&rig.storage);
+    let key = belfry::app::ack_key(&vault, rig.storage.as_ref()).await.unwrap();
+    let runtime = Arc::new(Service::new(
+        rig.engine.clone(),
+        rig.storage.clone(),
+        ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+        vault.clone(),
+    ));
+    let http = belfry_notify::HttpClient::new().unwrap();
+    let dispatch = Dispatcher::new(rig.storage.clone(), runtime.clone(), http, DispatcherConfig::new(key));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let actions = || -> Vec<(String, String)> {
+        pagerduty
+            .bodies()
+            .iter()
+            .map(|b| {
+                (b["event_action"].as_str().unwrap().to_owned(), b["dedup_key"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let paged = actions();
+    assert_eq!(paged.len(), 1, "{paged:?}");
+    assert_eq!(paged[0].0, "trigger");
+    let alert_id = paged[0].1.strip_prefix("belfry-").unwrap().to_owned();
+
+    // Acknowledged with the link in the page.
+    let ack_url = pagerduty.bodies()[0]["links"][0]["href"].as_str().unwrap().to_owned();
+    let path = ack_url.strip_prefix("http://status.acme.test").unwrap().to_owned();
+    let state = belfry_web::WebState {
+        store: rig.storage.clone(),
+        incidents: rig.storage.clone(),
+        alerts: rig.storage.clone(),
+        subscribers: rig.storage.clone(),
+        admin: rig.storage.clone(),
+        vault,
+        runtime,
+        clock: rig.clock.clone(),
+    };
+    let reply =
+        belfry_web::router(state).oneshot(Request::post(&path).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    // Still down past the second step: acknowledged, so nobody else is paged.
+    rig.clock.advance(Duration::from_secs(900));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(rig.storage.active_alerts().await.unwrap().is_empty());
+    assert_eq!(rig.storage.unresolved_alerts().await.unwrap().len(), 1, "acknowledged, not resolved");
+
+    // Recovered: PagerDuty resolves its incident, once, however many steps follow.
+    target.set_status(200);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Up);
+    for _ in 0..3 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(60));
     }
+    let key = format!("belfry-{alert_id}");
+    assert_eq!(actions(), [("trigger".to_owned(), key.clone()), ("resolve".to_owned(), key)]);
+    assert!(backup.bodies().is_empty(), "never paged, so not told: {:#?}", backup.bodies());
+    let stored = rig.storage.alert(&alert_id).await.unwrap().unwrap();
+    assert!(stored.resolved_at.is_some(), "{stored:#?}");
+    assert_eq!(stored.acknowledged_by.as_deref(), Some("link"));
+    assert!(rig.storage.unresolved_alerts().await.unwrap().is_empty());
+    let sent = rig.storage.deliveries(Some(DeliveryStatus::Sent), 10).await.unwrap();
+    let resolutions: Vec<_> = sent.iter().filter(|d| d.message.is_resolution()).map(|d| &d.channel).collect();
+    assert_eq!(resolutions, ["pd"]);
 }

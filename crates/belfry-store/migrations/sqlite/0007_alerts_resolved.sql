@@ -1,0 +1,13 @@
+-- `resolved_at`: when the alert was resolved (epoch ms, UTC, as in 0001), NULL while it is not:
+-- active or acknowledged. Before this column only the JSON `doc` told an acknowledged alert
+-- from a resolved one (both are not `active`), so reading the unresolved alerts parsed every
+-- alert ever stored; alerts are never pruned. Rows written before are backfilled from their
+-- doc (`Alert::resolved_at`, an RFC 3339 string; rounded to the millisecond).
+ALTER TABLE alerts ADD COLUMN resolved_at BIGINT;
+UPDATE alerts
+SET resolved_at = CAST(ROUND((julianday(json_extract(doc, '$.resolved_at')) - 2440587.5) * 86400000.0) AS INTEGER)
+WHERE json_extract(doc, '$.resolved_at') IS NOT NULL;
+
+-- The dispatcher reads the unresolved alerts, oldest first, at every step: only those rows are
+-- indexed, so the read does not grow with the history of resolved alerts.
+CREATE INDEX alerts_unresolved ON alerts (opened_at, id) WHERE resolved_at IS NULL;
