@@ -25,6 +25,12 @@ impl LiveState {
     pub fn of(monitor: MonitorId, policy: &crate::policy::PolicyState) -> Self {
         Self { monitor, state: policy.state, since: policy.since, flapping: policy.flapping }
     }
+
+    /// `states` by monitor, for pages that look up every monitor (a linear `find` per monitor
+    /// is quadratic: 400 million comparisons at 20,000 monitors).
+    pub fn by_monitor(states: &[LiveState]) -> std::collections::HashMap<&MonitorId, &LiveState> {
+        states.iter().map(|s| (&s.monitor, s)).collect()
+    }
 }
 
 /// What `/readyz` reports.

@@ -217,11 +217,9 @@ fn monitor(state: &WebState, raw: &str) -> Result<MonitorSpec, ApiError> {
 pub(crate) async fn list(State(state): State<WebState>) -> Json<MonitorList> {
     let catalog = state.runtime.catalog();
     let states = state.runtime.states();
-    let monitors = catalog
-        .monitors
-        .iter()
-        .map(|m| MonitorSummary::new(m, states.iter().find(|s| s.monitor == m.id)))
-        .collect();
+    let live = LiveState::by_monitor(&states);
+    let monitors =
+        catalog.monitors.iter().map(|m| MonitorSummary::new(m, live.get(&m.id).copied())).collect();
     Json(MonitorList { monitors })
 }
 

@@ -94,11 +94,12 @@ struct DashboardTpl {
 pub(crate) async fn dashboard(State(state): State<WebState>, actor: Actor) -> Result<Response, ApiError> {
     let catalog = state.runtime.catalog();
     let states = state.runtime.states();
+    let by_monitor = belfry_core::LiveState::by_monitor(&states);
     let console = state.console_ids(Section::Monitors).await?;
     let tz = page_zone(&state);
     let mut monitors = vec![];
     for spec in &catalog.monitors {
-        let live = states.iter().find(|s| s.monitor == spec.id);
+        let live = by_monitor.get(&spec.id).copied();
         let label = if spec.paused {
             "paused".to_owned()
         } else {
