@@ -217,12 +217,30 @@ pub(crate) mod legacy {
         vec![active, acknowledged, resolved, both]
     }
 
-    /// `(id, resolved_at)` of every row once 0007 ran over [`alerts`], by id.
-    pub(crate) fn backfilled() -> Vec<(String, Option<i64>)> {
-        let resolved = Some(belfry_core::clock::epoch_ms(at(5_123)));
-        let mut rows: Vec<_> = alerts().into_iter().map(|a| (a.id, a.resolved_at.and(resolved))).collect();
+    /// `(id, resolved_at, version)` of every row once 0007 ran over [`alerts`] (stored as
+    /// version 1), by id: the resolved ones from their doc; the one acknowledged and never
+    /// resolved (done, before 0007) resolved when it was acknowledged, saved once more.
+    pub(crate) fn backfilled() -> Vec<(String, Option<i64>, i64)> {
+        let ms = |t| Some(belfry_core::clock::epoch_ms(t));
+        let mut rows: Vec<_> = alerts()
+            .into_iter()
+            .map(|a| match (a.resolved_at, a.acknowledged_at) {
+                (Some(_), _) => (a.id, ms(at(5_123)), 1),
+                (None, Some(acknowledged)) => (a.id, ms(acknowledged), 2),
+                (None, None) => (a.id, None, 1),
+            })
+            .collect();
         rows.sort();
         rows
+    }
+
+    /// Checks the acknowledged alert of [`alerts`] as read back after 0007: resolved in its
+    /// doc too (when acknowledged), the acknowledgement kept.
+    pub(crate) fn check_acknowledged(stored: Option<Alert>) {
+        let stored = stored.expect("the acknowledged alert");
+        assert_eq!(stored.resolved_at, Some(at(3)), "{stored:#?}");
+        assert_eq!((stored.acknowledged_at, stored.acknowledged_by.as_deref()), (Some(at(3)), Some("alice")));
+        assert_eq!((stored.version, stored.next_at), (2, None));
     }
 }
 

@@ -119,19 +119,20 @@ pub(crate) fn counted_stretches(steps: &[Step]) -> Vec<Stretch> {
 /// A conclusive check result as [`failing`] reads it: region, time, passed.
 pub(crate) type Reading = (String, Timestamp, bool);
 
-/// The down periods within `stretch`, oldest first, from a monitor's conclusive results
-/// (oldest first) in it plus what held when it began (each region's last result before it).
+/// The down periods within `stretch` (a counted stretch, or the part of one a caller asks
+/// about: see [`Stretch::within`]), oldest first, from a monitor's conclusive results (oldest
+/// first) in it plus what held when it began (each voter's last result before it).
 ///
-/// A moment is down when more than half of the regions that reported in the stretch have a
-/// failing latest result (a region with no result yet counts as not failing). With one region
-/// that is: down from a failing check until the next passing one, or the end of the stretch.
-/// When no region reported in the stretch (a short one, or one just begun), the regions of the
-/// results before it vote. A period still failing when an open stretch's results end stays
-/// open (`end` `None`).
-pub(crate) fn failing(stretch: &Stretch, results: &[Reading]) -> Vec<DownPeriod> {
+/// A moment is down when more than half of the `voters` have a failing latest result (a voter
+/// with no result yet counts as not failing). The voters are the regions that reported in the
+/// whole counted stretch, whatever part of it is asked about, so every part is judged alike.
+/// With one region that is: down from a failing check until the next passing one, or the end
+/// of the stretch. When no region reported in the stretch (a short one, or one just begun),
+/// the regions of the results before it vote. A period still failing when an open stretch's
+/// results end stays open (`end` `None`).
+pub(crate) fn failing(stretch: &Stretch, voters: &BTreeSet<String>, results: &[Reading]) -> Vec<DownPeriod> {
     let before_end = |at: Timestamp| stretch.end.is_none_or(|end| at < end);
-    let mut voters: BTreeSet<&str> =
-        results.iter().filter(|r| r.1 >= stretch.start && before_end(r.1)).map(|r| r.0.as_str()).collect();
+    let mut voters: BTreeSet<&str> = voters.iter().map(String::as_str).collect();
     if voters.is_empty() {
         voters = results.iter().filter(|r| r.1 < stretch.start).map(|r| r.0.as_str()).collect();
     }

@@ -66,11 +66,22 @@ SELECT monitor, to_state, at, counts_downtime FROM ( \
   ) AS before_window WHERE rn = 1 \
 ) AS steps ORDER BY monitor, at, id";
 
-/// A monitor's conclusive results in a counted maintenance stretch `[$2, $3)`, plus what held
-/// when it began: the last result before `$2` of every region that reported in the stretch,
-/// and the monitor's last one before `$2` whatever its region. Oldest first:
-/// `(region, at, ok)`. Only read for counted stretches, which are rare; every part walks the
-/// `(monitor, at)` index from `$2`.
+/// The time of a monitor's first transition at or after `$2`: `(at)`. It ends a counted
+/// stretch that is still open before `$2` (a transition into counted `maintenance` is never
+/// followed by another one).
+pub(crate) const COUNTED_STRETCH_END: &str =
+    "SELECT at FROM transitions WHERE monitor = $1 AND at >= $2 ORDER BY at, id LIMIT 1";
+
+/// The regions of a monitor's conclusive results in a whole counted maintenance stretch
+/// `[$2, $3)`: the regions that vote on any part of it. `(region)`.
+pub(crate) const COUNTED_VOTERS: &str =
+    "SELECT DISTINCT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3";
+
+/// A monitor's conclusive results in `[$2, $3)`, part of a counted maintenance stretch
+/// `[$4, $5)`, plus what held when the part began: the last result before `$2` of every region
+/// that reported in the whole stretch, and the monitor's last one before `$2` whatever its
+/// region. Oldest first: `(region, at, ok)`. Only read for counted stretches, which are rare;
+/// every part walks the `(monitor, at)` index.
 pub(crate) const COUNTED_RESULTS: &str = "\
 SELECT region, at, ok FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
 UNION ALL \
@@ -78,7 +89,7 @@ SELECT region, at, ok FROM results WHERE id IN ( \
   SELECT (SELECT p.id FROM results AS p WHERE p.monitor = $1 AND p.region = g.region \
           AND NOT p.inconclusive AND p.at < $2 ORDER BY p.at DESC, p.id DESC LIMIT 1) \
   FROM ( \
-    SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
+    SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $4 AND at < $5 \
     UNION \
     SELECT region FROM ( \
       SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at < $2 \

@@ -141,6 +141,10 @@ struct TransitionView {
     /// `down`, `up` or `degraded` when the change is public, else `null`.
     event: Option<&'static str>,
     flapping: bool,
+    /// Into (or within) `maintenance`: whether the windows holding the monitor count its failing
+    /// time as downtime (`count_downtime`). A `maintenance` → `maintenance` transition is a change
+    /// of this flag alone. Always `false` for other states.
+    counts_downtime: bool,
     reason: Option<String>,
     /// The results that led to the change, oldest first.
     results: Vec<ResultView>,
@@ -155,6 +159,7 @@ impl From<Transition> for TransitionView {
             to: t.to,
             at: t.at,
             flapping: t.flapping,
+            counts_downtime: t.counts_downtime,
             reason: t.reason,
             results: t.results.into_iter().map(ResultView::from).collect(),
         }

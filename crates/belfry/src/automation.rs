@@ -3,10 +3,11 @@
 //! rules in `belfry_core::incident::auto`. Every transition is also written on the timeline of
 //! each other open incident about the monitor (one a person opened on its component).
 //! A transition whose writes landed but whose cursor did not is handled again without writing
-//! anything twice: the entry already on a timeline says it was done.
+//! anything twice: the entry already on a timeline says it was done. Timelines are read for
+//! that only when it can have happened (see [`Finished`]).
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use belfry_core::incident::Incident;
 use belfry_core::incident::auto::{self, AutoIncident, AutoStep};
@@ -26,11 +27,12 @@ pub struct Automation {
     /// Where monitor states are read when several nodes share the work (every node's
     /// monitors, not only this engine's).
     runtime: Option<Arc<dyn Runtime>>,
+    finished: Finished,
 }
 
 impl Automation {
     pub fn new(storage: Arc<dyn Storage>, engine: Arc<Engine>) -> Self {
-        Self { storage, engine, runtime: None }
+        Self { storage, engine, runtime: None, finished: Finished::default() }
     }
 
     /// Reads monitor states from `runtime` rather than from the engine alone.
@@ -43,36 +45,47 @@ impl Automation {
     /// incidents whose monitor has been up long enough. Returns how many transitions it handled
     /// plus how many incidents it resolved (0: nothing changed).
     pub async fn step(&self, now: Timestamp) -> Result<usize, StoreError> {
-        let Some(cursor) = self.storage.cursor(CURSOR).await?.as_deref().and_then(TransitionCursor::decode)
-        else {
+        let stored = self.storage.cursor(CURSOR).await?;
+        let maybe_written = self.finished.maybe_written(stored.as_deref());
+        let Some(cursor) = stored.as_deref().and_then(TransitionCursor::decode) else {
             // First start: history before now is not turned into incidents.
-            self.storage.set_cursor(CURSOR, &TransitionCursor::at(now).encode()).await?;
+            let start = TransitionCursor::at(now).encode();
+            self.storage.set_cursor(CURSOR, &start).await?;
+            self.finished.at(start);
             return Ok(0);
         };
+        let mut left = stored.unwrap_or_default();
         let pending = cursor.pending(self.storage.as_ref()).await?;
         // Read once per step and kept current as the rules save, so a mass outage does not read
         // every open incident again for each of its transitions.
         let mut open = Open::load(self.storage.as_ref()).await?;
         let catalog = self.engine.catalog();
         for (n, t) in pending.iter().enumerate() {
+            left = TransitionCursor::of(t).encode();
             // `maintenance` → `maintenance`: only what the holding windows count changed.
             if t.from == t.to {
-                self.storage.set_cursor(CURSOR, &TransitionCursor::of(t).encode()).await?;
+                self.storage.set_cursor(CURSOR, &left).await?;
                 continue;
             }
             let spec = catalog.monitor(t.monitor.as_str());
             let component = spec.and_then(|s| s.component.as_ref());
             // The incident store has no write that also moves the cursor, so a step that failed
             // between its writes and the cursor may have written this transition already. Only
-            // the first one after the cursor: a step stops at its first failure.
-            let recorded = if n == 0 { self.recorded(t, &open, component).await? } else { HashSet::new() };
+            // the first one after the cursor (a step stops at its first failure), and only when
+            // the last step did not finish here (see `Finished`).
+            let recorded = if n == 0 && maybe_written {
+                self.recorded(t, &open, component).await?
+            } else {
+                HashSet::new()
+            };
             let written = match spec.and_then(|s| Some((s, s.incident?))) {
                 Some((spec, policy)) => self.on_transition(&policy, spec, t, &mut open, &recorded).await?,
                 None => None,
             };
             self.record_elsewhere(t, component, &open, written.as_deref(), &recorded).await?;
-            self.storage.set_cursor(CURSOR, &TransitionCursor::of(t).encode()).await?;
+            self.storage.set_cursor(CURSOR, &left).await?;
         }
+        self.finished.at(left);
         let resolved = self.resolve_quiet(now, open.incidents).await?;
         Ok(pending.len() + resolved)
     }
@@ -199,6 +212,28 @@ impl Automation {
     }
 }
 
+/// Where this worker's last step left the cursor, if that step handled all its transitions:
+/// then a step starting there finds nothing of its first transition written, and need not read
+/// timelines to know. Any other start may follow a step that stopped between its writes and the
+/// cursor: the first step after process start, one after a step that failed or was dropped
+/// (each step forgets the mark until it finishes), or one after the cursor moved otherwise.
+#[derive(Default)]
+struct Finished(Mutex<Option<String>>);
+
+impl Finished {
+    /// Whether a step starting at the cursor `stored` may find its first transition written
+    /// already. Forgets the mark until [`Finished::at`] says the step finished.
+    fn maybe_written(&self, stored: Option<&str>) -> bool {
+        let left = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        left.is_none() || left.as_deref() != stored
+    }
+
+    /// The step handled all its transitions and left the cursor at `cursor`.
+    fn at(&self, cursor: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
+    }
+}
+
 /// The open incidents (drafts included) as one step knows them: read once, then kept current
 /// with what the step saves.
 struct Open {
@@ -269,5 +304,25 @@ impl Open {
             (None, Some(incident)) => self.incidents.insert(0, incident),
             (None, None) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Finished;
+
+    #[test]
+    fn timelines_are_read_unless_the_last_step_finished_where_this_one_starts() {
+        let finished = Finished::default();
+        assert!(finished.maybe_written(Some("c1")), "first step after process start");
+
+        finished.at("c1".to_owned());
+        assert!(!finished.maybe_written(Some("c1")), "the last step finished here");
+        assert!(finished.maybe_written(Some("c1")), "that step did not finish (failed or dropped)");
+
+        finished.at("c2".to_owned());
+        assert!(finished.maybe_written(Some("c1")), "the cursor was moved since");
+        finished.at("c2".to_owned());
+        assert!(finished.maybe_written(None), "the cursor was removed since");
     }
 }

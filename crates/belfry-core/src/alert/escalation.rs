@@ -1,6 +1,7 @@
 //! Escalation: steps run in order with `after` counted from the alert's start; the ladder runs
 //! `repeat` times, then optionally re-notifies the last step's channels at an interval with
-//! backoff — until someone acknowledges or the problem resolves.
+//! backoff — until someone acknowledges or the problem resolves. An acknowledged alert stops
+//! paging but stays unresolved until its problem resolves (the channels it paged hear that).
 
 use std::time::Duration;
 
@@ -163,6 +164,14 @@ impl Alert {
     /// dispatcher resolves such leftovers.
     pub fn is_spent_notice(&self) -> bool {
         !self.event.kind.is_problem() && self.fired > 0 && self.next_at.is_none() && self.is_active()
+    }
+
+    /// A notice (not a problem) that will send nothing more, yet is not resolved: spent (see
+    /// [`Alert::is_spent_notice`]), or acknowledged before its (delayed) step went out, which
+    /// stops it for good. Nothing else would ever resolve it; the dispatcher does, silently.
+    pub fn is_finished_notice(&self) -> bool {
+        self.is_spent_notice()
+            || (!self.event.kind.is_problem() && self.acknowledged_at.is_some() && self.resolved_at.is_none())
     }
 
     /// Every notification due by `now`, in order; advances the alert past them.

@@ -1,6 +1,8 @@
-//! Alerting rules (principle P1: an alert is done when a human acknowledged it): which events
+//! Alerting rules (principle P1: paging stops when a human acknowledged it): which events
 //! page whom, and the escalation ladder that repeats until someone acknowledges or the problem
-//! resolves. Pure rules; the dispatcher in `belfry-notify` runs them against the clock.
+//! resolves. An alert is done when it is resolved: an acknowledged one waits for its problem's
+//! recovery (or renewal), which the channels it paged hear. Pure rules; the dispatcher in
+//! `belfry-notify` runs them against the clock.
 
 pub mod ack;
 mod escalation;

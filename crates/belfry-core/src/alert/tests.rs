@@ -140,6 +140,27 @@ fn a_notice_sent_before_notices_resolved_is_spent() {
 }
 
 #[test]
+fn a_notice_that_will_send_nothing_more_is_finished() {
+    let mut delayed = ladder(1, None);
+    delayed.steps[0].after = mins(5);
+    let mut waiting = Alert::open("a1".into(), &delayed, event(EventKind::Up), at(0));
+    assert!(waiting.take_due(&delayed, at(0)).is_empty());
+    assert!(!waiting.is_finished_notice(), "its step is still to go out");
+    assert!(waiting.acknowledge("alice", at(60)));
+    assert!(waiting.is_finished_notice(), "acknowledged before its step: never sent");
+    assert!(waiting.take_due(&delayed, at(600)).is_empty());
+    assert!(waiting.resolve(at(61)));
+    assert!(!waiting.is_finished_notice(), "resolved");
+
+    let mut spent = Alert::open("a2".into(), &delayed, event(EventKind::Up), at(0));
+    (spent.fired, spent.next_at) = (1, None);
+    assert!(spent.is_finished_notice(), "sent, stored active before notices resolved once sent");
+    let mut problem = Alert::open("a3".into(), &delayed, event(EventKind::Down), at(0));
+    assert!(problem.acknowledge("alice", at(60)));
+    assert!(!problem.is_finished_notice(), "a problem waits for its recovery");
+}
+
+#[test]
 fn rules_match_kinds_monitors_and_components() {
     let rule = |monitors: &[&str], events: &[EventKind]| AlertRule {
         monitors: monitors.iter().map(|m| m.to_string()).collect(),

@@ -8,7 +8,9 @@
 //! Alerts stored before warnings had their own subject (subject `monitor:<id>`, id ending in the
 //! rule's index rather than the escalation) are recognised by their kind, monitor and the
 //! expiry in their id, so they are neither resolved nor warned about again while their
-//! certificate is still the one seen.
+//! certificate is still the one seen. Such an id is only taken for an escalation's warning
+//! when the stored alert names that escalation; and the id of a warning for an escalation whose
+//! id is all digits is marked (`~`), so it is never the id of an old warning.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -31,6 +33,17 @@ fn subject(monitor: &MonitorId, not_after: Timestamp) -> String {
 /// one rule's index).
 fn alert_id(monitor: &MonitorId, not_after: Timestamp, by: &str) -> String {
     format!("{ID_PREFIX}{monitor}-{}-{by}", not_after.as_second())
+}
+
+/// What the id of a warning for `escalation` ends in: its id, marked with a `~` (never in a
+/// config id) when it is all digits, so it cannot be the id of a warning stored before, which
+/// ends in a rule's index.
+fn by_escalation(escalation: &str) -> String {
+    if escalation.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{escalation}~")
+    } else {
+        escalation.to_owned()
+    }
 }
 
 /// The certificate a warning is about, read from its id (the same in both forms of it).
@@ -97,9 +110,15 @@ impl Survey {
     }
 }
 
-/// Whether one of `warnings` (unresolved) is about `monitor`'s certificate for `escalation`.
-fn covered(warnings: &[Alert], monitor: &MonitorId, not_after: Timestamp, escalation: &str) -> bool {
-    warnings.iter().any(|a| a.escalation == escalation && warned(a) == Some((monitor, not_after)))
+/// The certificates and escalations `warnings` (unresolved) are about, as
+/// `(monitor, not after, escalation)`: what is not warned about again.
+fn covered(warnings: &[&Alert]) -> HashSet<(MonitorId, Timestamp, String)> {
+    warnings
+        .iter()
+        .filter_map(|a| {
+            warned(a).map(|(monitor, not_after)| (monitor.clone(), not_after, a.escalation.clone()))
+        })
+        .collect()
 }
 
 impl Dispatcher {
@@ -116,7 +135,7 @@ impl Dispatcher {
         let wanted =
             catalog.alerting.rules.iter().any(|r| r.events.contains(&EventKind::CertificateExpiring));
         // What the warnings below and the renewals are checked against.
-        let warnings: Vec<Alert> = unresolved.iter().filter(|a| warned(a).is_some()).cloned().collect();
+        let warnings: Vec<&Alert> = unresolved.iter().filter(|a| warned(a).is_some()).collect();
         if !wanted && warnings.is_empty() {
             return Ok(());
         }
@@ -126,6 +145,7 @@ impl Dispatcher {
             now,
             catalog.alerting.certificate_warning,
         );
+        let covered = covered(&warnings);
         let mut opened: Vec<Alert> = vec![];
         let mut changed = vec![];
         let mut deliveries = vec![];
@@ -147,18 +167,20 @@ impl Dispatcher {
                 let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
                 // By the escalation, not the rule's position: reordering rules sends nothing
                 // again, and two rules with the same escalation page its people once.
-                let id = alert_id(&spec.id, *not_after, &escalation.id);
-                if opened.iter().any(|a| a.id == id)
-                    || covered(&warnings, &spec.id, *not_after, &escalation.id)
-                    || self
-                        .warned_before(
-                            &spec.id,
-                            *not_after,
-                            &escalation.id,
-                            &[&id, &alert_id(&spec.id, *not_after, &i.to_string())],
-                        )
-                        .await?
-                {
+                let id = alert_id(&spec.id, *not_after, &by_escalation(&escalation.id));
+                let key = (spec.id.clone(), *not_after, escalation.id.clone());
+                if opened.iter().any(|a| a.id == id) || covered.contains(&key) {
+                    continue;
+                }
+                // Stored before: without the `~` mark, or (before warnings had their own
+                // subject) ending in this rule's index; either is only this escalation's
+                // warning if it says so.
+                let before = [
+                    id.clone(),
+                    alert_id(&spec.id, *not_after, &escalation.id),
+                    alert_id(&spec.id, *not_after, &i.to_string()),
+                ];
+                if self.warned_before(key, &before).await? {
                     continue;
                 }
                 let mut alert = Alert::open(id, escalation, event.clone(), now);
@@ -168,7 +190,7 @@ impl Dispatcher {
                 opened.push(alert);
             }
         }
-        for mut alert in warnings.into_iter().filter(|a| survey.renewed(a)) {
+        for mut alert in warnings.into_iter().filter(|a| survey.renewed(a)).cloned() {
             if alert.resolve(now) {
                 tracing::info!(alert.id = %alert.id, "the certificate was renewed");
                 tell_resolved(catalog, &alert, now, &mut deliveries);
@@ -178,18 +200,12 @@ impl Dispatcher {
         if opened.is_empty() && changed.is_empty() {
             return Ok(());
         }
+        self.storage.route(&opened, &changed, &deliveries, None).await?;
         report.alerts_opened += opened.len();
         report.queued += deliveries.len();
-        match self.storage.route(&opened, &changed, &deliveries, None).await {
-            // Acknowledged meanwhile: the next step sees the new state.
-            Err(StoreError::Conflict(_)) => Ok(()),
-            Err(e) => Err(e),
-            Ok(()) => {
-                stored(unresolved, &opened, &changed);
-                self.remember_warned(&opened);
-                self.record_on_incidents(Fact::sent(&deliveries)).await
-            }
-        }
+        stored(unresolved, &opened, &changed);
+        self.remember_warned(&opened);
+        self.record_on_incidents(Fact::sent(&deliveries)).await
     }
 
     fn remember_warned(&self, opened: &[Alert]) {
@@ -201,23 +217,23 @@ impl Dispatcher {
         }
     }
 
-    /// Whether a warning about the certificate for `escalation` exists though none is
-    /// unresolved: resolved (the certificate came back after a renewal) or, stored before
-    /// warnings had their own subject, resolved by the monitor's recovery. Looked up by `ids`
-    /// once, then remembered.
+    /// Whether a warning about the certificate for the escalation (`key`: monitor, not after,
+    /// escalation) exists though none is unresolved: resolved (the certificate came back after a
+    /// renewal, or its alert was settled) or, stored before warnings had their own subject,
+    /// resolved by the monitor's recovery. Looked up by `ids` once, then remembered; an alert
+    /// found counts only if it is that escalation's (an id ending in a rule's index may be
+    /// another escalation's old warning).
     async fn warned_before(
         &self,
-        monitor: &MonitorId,
-        not_after: Timestamp,
-        escalation: &str,
-        ids: &[&str],
+        key: (MonitorId, Timestamp, String),
+        ids: &[String],
     ) -> Result<bool, StoreError> {
-        let key = (monitor.clone(), not_after, escalation.to_owned());
         if self.certificates.lock().unwrap_or_else(|e| e.into_inner()).warned.contains(&key) {
             return Ok(true);
         }
-        for id in ids {
-            if self.storage.alert(id).await?.is_some() {
+        let mut looked_up = HashSet::new();
+        for id in ids.iter().filter(|id| looked_up.insert(id.as_str())) {
+            if self.storage.alert(id).await?.is_some_and(|a| a.escalation == key.2) {
                 self.certificates.lock().unwrap_or_else(|e| e.into_inner()).warned.insert(key);
                 return Ok(true);
             }
@@ -302,11 +318,27 @@ mod tests {
         let still = Survey::of([(&site, soon)], at(0), window());
         assert!(!still.renewed(&old), "the certificate warned about is still the one seen");
         assert!(Survey::of([(&site, at(90 * DAY))], at(0), window()).renewed(&old), "renewed");
-        let warnings = [old];
-        assert!(covered(&warnings, &site, soon, "certs"), "not warned about again");
-        assert!(!covered(&warnings, &site, at(6 * DAY), "certs"), "another certificate");
-        assert!(!covered(&warnings, &site, soon, "others"), "another escalation's people");
-        assert!(!covered(&warnings, &id("api"), soon, "certs"));
+        let covered = covered(&[&old]);
+        let covers = |monitor: &MonitorId, not_after, escalation: &str| {
+            covered.contains(&(monitor.clone(), not_after, escalation.to_owned()))
+        };
+        assert!(covers(&site, soon, "certs"), "not warned about again");
+        assert!(!covers(&site, at(6 * DAY), "certs"), "another certificate");
+        assert!(!covers(&site, soon, "others"), "another escalation's people");
+        assert!(!covers(&id("api"), soon, "certs"));
+    }
+
+    #[test]
+    fn a_warning_for_an_escalation_named_by_digits_never_has_the_id_of_an_old_warning() {
+        let soon = at(5 * DAY);
+        let site = id("site");
+        assert_eq!(alert_id(&site, soon, &by_escalation("certs")), alert_id(&site, soon, "certs"));
+        let numbered = alert_id(&site, soon, &by_escalation("0"));
+        assert_ne!(numbered, legacy("site", soon, 0).id, "the old warning of rule 0");
+        let mut alert = warning("site", soon);
+        alert.id = numbered;
+        assert_eq!(warned(&alert), Some((&site, soon)), "its certificate is read from it all the same");
+        assert_eq!(by_escalation("0-1"), "0-1");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use belfry_core::alert::{Alert, Delivery, Outcome};
 use jiff::Timestamp;
 
 use super::Dispatcher;
+use super::working::Working;
 use crate::NotifyError;
 
 /// Direct sends per failed step, at most.
@@ -35,8 +36,9 @@ const NOTE: &str = "Sent directly while Belfry's store is unreachable: acknowled
 
 #[derive(Default)]
 pub(super) struct Memory {
-    /// The unresolved alerts as last read from the store (resolutions are built from them).
-    unresolved: Vec<Alert>,
+    /// The unresolved alerts as last read from the store (resolutions are built from them);
+    /// shared, not copied, at every step.
+    unresolved: Arc<Vec<Alert>>,
     /// Idempotency keys sent directly → when.
     sent: HashMap<String, Timestamp>,
 }
@@ -46,9 +48,9 @@ impl Dispatcher {
         self.direct.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps the unresolved alerts just read from the store for the emergency path.
-    pub(super) fn remember_unresolved(&self, unresolved: &[Alert]) {
-        self.memory().unresolved = unresolved.to_vec();
+    /// Keeps the unresolved alerts as stored by the step for the emergency path.
+    pub(super) fn remember_unresolved(&self, unresolved: Arc<Vec<Alert>>) {
+        self.memory().unresolved = unresolved;
     }
 
     /// Stores the deliveries already sent directly as sent (at the direct send's time) instead
@@ -86,7 +88,7 @@ impl Dispatcher {
         if transitions.is_empty() {
             return;
         }
-        let (mut alerts, sent): (Vec<(Alert, bool)>, HashSet<String>) = {
+        let (unresolved, sent): (Arc<Vec<Alert>>, HashSet<String>) = {
             let memory = self.memory();
             if memory.sent.len() >= MAX_REMEMBERED {
                 tracing::warn!(
@@ -95,18 +97,15 @@ impl Dispatcher {
                 );
                 return;
             }
-            (
-                memory.unresolved.iter().map(|a| (a.clone(), false)).collect(),
-                memory.sent.keys().cloned().collect(),
-            )
+            (memory.unresolved.clone(), memory.sent.keys().cloned().collect())
         };
-        let states = self.runtime.states();
-        let mut touched = HashSet::new();
+        let down = super::down_monitors(&self.runtime.states());
+        let mut working = Working::new(&unresolved);
         let mut due = vec![];
         for t in &transitions {
             let mut out = vec![];
             // Grouped under a down parent: no page of its own (the note waits for the store).
-            if self.decide(catalog, t, &states, &mut alerts, &mut touched, &mut out, now).is_some() {
+            if self.decide(catalog, t, &down, &mut working, &mut out, now).is_some() {
                 continue;
             }
             due.extend(out.into_iter().filter(|d| first_step(d) && !sent.contains(&d.idempotency_key)));

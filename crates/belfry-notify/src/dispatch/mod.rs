@@ -1,6 +1,7 @@
 //! The alert dispatcher: routes new transitions to alerts by the rules, escalates active alerts
-//! on the clock, warns ahead of certificate expiry, tells status page subscribers about
-//! incidents and maintenance, and delivers the outbox with retries.
+//! on the clock, warns ahead of certificate expiry, resolves (silently) the alerts nothing else
+//! ever would (see [`settle`]), tells status page subscribers about incidents and maintenance,
+//! and delivers the outbox with retries.
 //! Every step is durable: routing and escalation write alerts, queued deliveries and the
 //! transition cursor in one transaction, so a crash repeats nothing and loses nothing.
 //! [`Dispatcher::drain_once`] is the single step; the server calls it every second.
@@ -12,7 +13,9 @@ mod direct;
 mod incidents;
 mod message;
 mod probes;
+mod settle;
 mod subscribers;
+mod working;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -26,6 +29,7 @@ use jiff::Timestamp;
 
 use crate::{HttpClient, Notifier, NotifyError, build};
 use message::Links;
+use working::Working;
 
 /// The store cursor of the transitions the dispatcher has routed.
 pub const CURSOR: &str = "alerting";
@@ -62,6 +66,20 @@ pub struct DrainReport {
     pub queued: usize,
     pub sent: usize,
     pub failed: usize,
+}
+
+/// The stages of a step that work on the unresolved alerts (see `Dispatcher::alert_stages`).
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Settle,
+    Route,
+    Escalate,
+    Certificates,
+    Probes,
+}
+
+impl Stage {
+    const ALL: [Self; 5] = [Self::Settle, Self::Route, Self::Escalate, Self::Certificates, Self::Probes];
 }
 
 /// The notifiers built for one catalog, by channel id.
@@ -122,13 +140,60 @@ impl Dispatcher {
         // Read once per step (indexed: resolved alerts are not read); each stage leaves it as
         // stored for the next (see `stored`).
         let mut unresolved = self.storage.unresolved_alerts().await?;
-        self.route(catalog, now, &mut unresolved, report).await?;
-        self.escalate(catalog, now, &mut unresolved, report).await?;
-        self.certificates(catalog, now, &mut unresolved, report).await?;
-        self.probes(catalog, now, &unresolved, report).await?;
+        let alerts = self.alert_stages(catalog, now, &mut unresolved, report).await;
+        // What the emergency path resolves from while the store is away (moved, not copied).
+        self.remember_unresolved(Arc::new(unresolved));
+        alerts?;
         self.incident_events(catalog, now, report).await?;
         report.queued += subscribers::announce(self.storage.as_ref(), catalog, now).await?;
         self.deliver(catalog, now, report).await
+    }
+
+    /// The stages that work on the unresolved alerts, in order. A person's write between the
+    /// step's read and a stage's write (an acknowledgement: the stored version moved on) fails
+    /// that write whole with a `Conflict`; the stage then runs once more on the unresolved
+    /// alerts read again. Should that conflict too, the remaining stages wait for the next step.
+    async fn alert_stages(
+        &self,
+        catalog: &Catalog,
+        now: Timestamp,
+        unresolved: &mut Vec<Alert>,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        for stage in Stage::ALL {
+            match self.stage(stage, catalog, now, unresolved, report).await {
+                Err(StoreError::Conflict(why)) => {
+                    tracing::info!(?stage, reason = %why, "alerts changed meanwhile; read again and retried");
+                    *unresolved = self.storage.unresolved_alerts().await?;
+                    match self.stage(stage, catalog, now, unresolved, report).await {
+                        Err(StoreError::Conflict(why)) => {
+                            tracing::warn!(?stage, reason = %why, "alerts changed again meanwhile; left for the next step");
+                            return Ok(());
+                        }
+                        again => again?,
+                    }
+                }
+                done => done?,
+            }
+        }
+        Ok(())
+    }
+
+    async fn stage(
+        &self,
+        stage: Stage,
+        catalog: &Catalog,
+        now: Timestamp,
+        unresolved: &mut Vec<Alert>,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        match stage {
+            Stage::Settle => self.settle(catalog, now, unresolved).await,
+            Stage::Route => self.route(catalog, now, unresolved, report).await,
+            Stage::Escalate => self.escalate(catalog, now, unresolved, report).await,
+            Stage::Certificates => self.certificates(catalog, now, unresolved, report).await,
+            Stage::Probes => self.probes(catalog, now, unresolved, report).await,
+        }
     }
 
     fn links(&self, catalog: &Catalog, alert: &Alert, now: Timestamp) -> Links {
@@ -174,48 +239,38 @@ impl Dispatcher {
         };
         let pending = cursor.pending(self.storage.as_ref()).await?;
         let Some(last) = pending.last() else { return Ok(()) };
-        let mut alerts: Vec<(Alert, bool)> = unresolved.iter().map(|a| (a.clone(), false)).collect();
-        let mut touched = HashSet::new();
+        let mut working = Working::new(unresolved);
         let mut deliveries = vec![];
-        let states = self.runtime.states();
+        let mut grouped = vec![];
+        let down = down_monitors(&self.runtime.states());
         for t in &pending {
-            if let Some((child, parent, event)) =
-                self.decide(catalog, t, &states, &mut alerts, &mut touched, &mut deliveries, now)
-            {
-                self.note_grouped(&child, &parent, &event).await?;
-            }
+            grouped.extend(self.decide(catalog, t, &down, &mut working, &mut deliveries, now));
         }
         // Channels already paged directly while the store was away are not paged again.
         let direct = self.sent_directly(&mut deliveries, now);
-        let opened: Vec<Alert> = alerts
-            .iter()
-            .filter(|(a, new)| *new && touched.contains(&a.id))
-            .map(|(a, _)| a.clone())
-            .collect();
-        let changed: Vec<Alert> = alerts
-            .iter()
-            .filter(|(a, new)| !*new && touched.contains(&a.id))
-            .map(|(a, _)| a.clone())
-            .collect();
-        report.alerts_opened += opened.len();
-        report.queued += deliveries.len();
+        let (opened, changed) = working.into_writes();
         let position = TransitionCursor::of(last).encode();
         self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
         stored(unresolved, &opened, &changed);
         self.forget_direct(&direct);
+        // After the write, so a routing write retried (see `alert_stages`) notes nothing twice.
+        for (child, parent, event) in &grouped {
+            self.note_grouped(child, parent, event).await?;
+        }
         self.record_on_incidents(Fact::sent(&deliveries)).await
     }
 
     /// Routes one transition: resolutions and new alerts into `deliveries`. Returns the child,
-    /// its parent and the event when the outage is grouped under a down parent instead.
-    #[allow(clippy::too_many_arguments)]
+    /// its parent and the event when the outage is grouped under a down parent (one of `down`)
+    /// instead.
     fn decide(
         &self,
         catalog: &Catalog,
         t: &belfry_core::Transition,
-        states: &[belfry_core::LiveState],
-        alerts: &mut Vec<(Alert, bool)>,
-        touched: &mut HashSet<String>,
+        down: &HashSet<MonitorId>,
+        working: &mut Working,
         deliveries: &mut Vec<Delivery>,
         now: Timestamp,
     ) -> Option<(String, String, Event)> {
@@ -224,19 +279,16 @@ impl Dispatcher {
         let told = if event.kind.is_problem() {
             HashSet::new()
         } else {
-            self.resolve_subject(catalog, &event, alerts, touched, deliveries, now)
+            resolve_subject(catalog, &event, working, deliveries, now)
         };
         // One host outage must not page thirty times: a child of a down parent is grouped
         // under the parent's alert.
-        let down_parent = spec
-            .depends_on
-            .iter()
-            .find(|p| states.iter().any(|s| &s.monitor == *p && s.state == MonitorState::Down));
+        let down_parent = spec.depends_on.iter().find(|p| down.contains(*p));
         if let (Some(parent), true) = (down_parent, event.kind.is_problem()) {
             return Some((spec.id.to_string(), parent.to_string(), event));
         }
         let before = deliveries.len();
-        self.open_alerts(catalog, &event, alerts, touched, deliveries, now);
+        self.open_alerts(catalog, &event, working, deliveries, now);
         // A channel just told "resolved" does not also get the rule's own `up` notice.
         if !told.is_empty() {
             let fresh = deliveries.split_off(before);
@@ -288,8 +340,7 @@ impl Dispatcher {
         &self,
         catalog: &Catalog,
         event: &Event,
-        alerts: &mut Vec<(Alert, bool)>,
-        touched: &mut HashSet<String>,
+        working: &mut Working,
         deliveries: &mut Vec<Delivery>,
         now: Timestamp,
     ) {
@@ -305,48 +356,14 @@ impl Dispatcher {
                 event.subject().replace(':', "-"),
                 event.at.as_millisecond()
             );
-            if alerts.iter().any(|(a, _)| a.id == id) {
+            if working.contains(&id) {
                 continue;
             }
             let mut alert = Alert::open(id, escalation, event.clone(), event.at);
             let due = alert.take_due(escalation, now);
             self.queue(catalog, &alert, &due, now, deliveries);
-            touched.insert(alert.id.clone());
-            alerts.push((alert, true));
+            working.open(alert);
         }
-    }
-
-    /// A recovery resolves the unresolved problem alerts of its subject — acknowledged ones too:
-    /// acknowledging stops the paging, not the incident the channels opened — and tells the
-    /// channels that were paged (so PagerDuty and Opsgenie close their incident); returns those
-    /// channels.
-    fn resolve_subject(
-        &self,
-        catalog: &Catalog,
-        event: &Event,
-        alerts: &mut [(Alert, bool)],
-        touched: &mut HashSet<String>,
-        deliveries: &mut Vec<Delivery>,
-        now: Timestamp,
-    ) -> HashSet<String> {
-        let mut told = HashSet::new();
-        let subject = event.subject();
-        // A certificate warning is about the certificate, not the monitor's outage: only a
-        // renewal resolves it (see `certificates`; alerts stored before certificates had their
-        // own subject share the monitor's).
-        let resolvable = |a: &Alert| {
-            a.subject == subject
-                && a.event.kind.is_problem()
-                && a.event.kind != EventKind::CertificateExpiring
-        };
-        for (alert, _) in alerts.iter_mut().filter(|(a, _)| resolvable(a)) {
-            if !alert.resolve(event.at) {
-                continue;
-            }
-            touched.insert(alert.id.clone());
-            told.extend(tell_resolved(catalog, alert, now, deliveries));
-        }
-        told
     }
 
     /// Active (unacknowledged) alerts whose next step is due; held while their monitor is in
@@ -358,28 +375,27 @@ impl Dispatcher {
         unresolved: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
-        let states = self.runtime.states();
-        let in_maintenance = |a: &Alert| {
-            a.event.monitor.as_ref().is_some_and(|m| {
-                states.iter().any(|s| &s.monitor == m && s.state == MonitorState::Maintenance)
-            })
-        };
+        let due_now = |a: &&Alert| a.is_active() && a.next_at.is_some_and(|at| at <= now);
+        if !unresolved.iter().any(|a| due_now(&a)) {
+            return Ok(());
+        }
+        let in_maintenance: HashSet<MonitorId> = self
+            .runtime
+            .states()
+            .into_iter()
+            .filter(|s| s.state == MonitorState::Maintenance)
+            .map(|s| s.monitor)
+            .collect();
         let mut changed = vec![];
         let mut deliveries = vec![];
         let mut facts = vec![];
-        self.remember_unresolved(unresolved);
-        for mut alert in unresolved.iter().filter(|a| a.is_active()).cloned() {
-            // Stored before a notice resolved once sent: it would stay active forever.
-            if alert.is_spent_notice() {
-                alert.resolve(now);
-                changed.push(alert);
+        for alert in unresolved.iter().filter(due_now) {
+            if alert.event.monitor.as_ref().is_some_and(|m| in_maintenance.contains(m)) {
                 continue;
             }
-            if alert.next_at.is_none_or(|at| at > now) || in_maintenance(&alert) {
-                continue;
-            }
-            let Some(escalation) = catalog.alerting.escalation(&alert.escalation).cloned() else { continue };
-            let due = alert.take_due(&escalation, now);
+            let Some(escalation) = catalog.alerting.escalation(&alert.escalation) else { continue };
+            let mut alert = alert.clone();
+            let due = alert.take_due(escalation, now);
             self.queue(catalog, &alert, &due, now, &mut deliveries);
             // The first step is the alert itself; every later one escalates it.
             facts.extend(
@@ -392,17 +408,11 @@ impl Dispatcher {
         if changed.is_empty() {
             return Ok(());
         }
+        self.storage.route(&[], &changed, &deliveries, None).await?;
         report.queued += deliveries.len();
-        match self.storage.route(&[], &changed, &deliveries, None).await {
-            // Acknowledged meanwhile: the next step sees the new state.
-            Err(StoreError::Conflict(_)) => Ok(()),
-            Err(e) => Err(e),
-            Ok(()) => {
-                stored(unresolved, &[], &changed);
-                facts.extend(Fact::sent(&deliveries));
-                self.record_on_incidents(facts).await
-            }
-        }
+        stored(unresolved, &[], &changed);
+        facts.extend(Fact::sent(&deliveries));
+        self.record_on_incidents(facts).await
     }
 
     /// Incident created/updated/resolved events for the rules that ask for them.
@@ -543,16 +553,56 @@ impl Fact {
 
 /// Brings `unresolved` (the unresolved alerts as read at the start of the step) up to date
 /// with a routing step just stored: `opened` and `changed` as stored (every save increments the
-/// version), the resolved ones gone.
+/// version), the resolved ones gone. One pass over `unresolved`, whatever was written.
 fn stored(unresolved: &mut Vec<Alert>, opened: &[Alert], changed: &[Alert]) {
+    if opened.is_empty() && changed.is_empty() {
+        return;
+    }
+    let mut written: HashMap<&str, &Alert> =
+        opened.iter().chain(changed).map(|a| (a.id.as_str(), a)).collect();
+    let saved = |alert: &Alert| Alert { version: alert.version + 1, ..alert.clone() };
+    for slot in unresolved.iter_mut() {
+        if let Some(alert) = written.remove(slot.id.as_str()) {
+            *slot = saved(alert);
+        }
+    }
     for alert in opened.iter().chain(changed) {
-        let saved = Alert { version: alert.version + 1, ..alert.clone() };
-        match unresolved.iter_mut().find(|a| a.id == alert.id) {
-            Some(slot) => *slot = saved,
-            None => unresolved.push(saved),
+        if written.remove(alert.id.as_str()).is_some() {
+            unresolved.push(saved(alert));
         }
     }
     unresolved.retain(|a| a.resolved_at.is_none());
+}
+
+/// The monitors `states` shows down.
+fn down_monitors(states: &[belfry_core::LiveState]) -> HashSet<MonitorId> {
+    states.iter().filter(|s| s.state == MonitorState::Down).map(|s| s.monitor.clone()).collect()
+}
+
+/// A recovery resolves the unresolved problem alerts of its subject — acknowledged ones too:
+/// acknowledging stops the paging, not the incident the channels opened — and tells the
+/// channels that were paged (so PagerDuty and Opsgenie close their incident); returns those
+/// channels.
+fn resolve_subject(
+    catalog: &Catalog,
+    event: &Event,
+    working: &mut Working,
+    deliveries: &mut Vec<Delivery>,
+    now: Timestamp,
+) -> HashSet<String> {
+    let mut told = HashSet::new();
+    working.change_subject(&event.subject(), |alert| {
+        // A certificate warning is about the certificate, not the monitor's outage: only a
+        // renewal resolves it (see `certificates`; alerts stored before certificates had their
+        // own subject share the monitor's).
+        let resolvable = alert.event.kind.is_problem() && alert.event.kind != EventKind::CertificateExpiring;
+        if !resolvable || !alert.resolve(event.at) {
+            return false;
+        }
+        told.extend(tell_resolved(catalog, alert, now, deliveries));
+        true
+    });
+    told
 }
 
 /// A deterministic spread in `[0, 1)` per delivery and attempt (no global RNG needed).

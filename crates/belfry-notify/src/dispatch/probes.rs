@@ -10,9 +10,10 @@ use belfry_core::probe::ProbeStatus;
 use belfry_core::{StoreError, alert::Delivery};
 use jiff::Timestamp;
 
-use super::{Dispatcher, DrainReport, tell_resolved};
+use super::{Dispatcher, DrainReport, stored, tell_resolved};
 
-fn subject(region: &str) -> String {
+/// What a `probe_missing` alert is about.
+pub(super) fn subject(region: &str) -> String {
     format!("probe:{region}")
 }
 
@@ -39,13 +40,14 @@ fn event(status: &ProbeStatus) -> Event {
 
 impl Dispatcher {
     /// Opens one alert per rule for each probe gone missing, and resolves those of probes
-    /// that came back, acknowledged or not (telling the channels that were paged). `unresolved`:
-    /// the step's unresolved alerts, as stored.
+    /// that came back, acknowledged or not (telling the channels that were paged). `unresolved`
+    /// (the step's unresolved alerts) is left as stored after. Alerts of probes no longer
+    /// expected are resolved by `settle`.
     pub(super) async fn probes(
         &self,
         catalog: &Catalog,
         now: Timestamp,
-        unresolved: &[Alert],
+        unresolved: &mut Vec<Alert>,
         report: &mut DrainReport,
     ) -> Result<(), StoreError> {
         let statuses = self.runtime.probes().probes();
@@ -58,6 +60,7 @@ impl Dispatcher {
         let mut opened = vec![];
         let mut changed = vec![];
         let mut deliveries: Vec<Delivery> = vec![];
+        let known: HashSet<&str> = unresolved.iter().map(|a| a.id.as_str()).collect();
         for status in statuses.iter().filter(|s| s.missing && wanted) {
             let event = event(status);
             for (i, rule) in catalog.alerting.rules.iter().enumerate() {
@@ -66,7 +69,8 @@ impl Dispatcher {
                 }
                 let Some(escalation) = catalog.alerting.escalation(&rule.escalation) else { continue };
                 let id = format!("probe_missing-{}-{}-{i}", status.region, event.at.as_second());
-                if self.storage.alert(&id).await?.is_some() {
+                // Unresolved (the usual case while it is missing), or resolved already.
+                if known.contains(id.as_str()) || self.storage.alert(&id).await?.is_some() {
                     continue;
                 }
                 tracing::warn!(region = %status.region, "remote probe stopped reporting");
@@ -78,10 +82,8 @@ impl Dispatcher {
             }
         }
         if !back.is_empty() {
-            for mut alert in unresolved.iter().cloned() {
-                if alert.event.kind != EventKind::ProbeMissing || !back.contains(&alert.subject) {
-                    continue;
-                }
+            let came_back = |a: &&Alert| a.event.kind == EventKind::ProbeMissing && back.contains(&a.subject);
+            for mut alert in unresolved.iter().filter(came_back).cloned() {
                 if !alert.resolve(now) {
                     continue;
                 }
@@ -93,12 +95,10 @@ impl Dispatcher {
         if opened.is_empty() && changed.is_empty() {
             return Ok(());
         }
+        self.storage.route(&opened, &changed, &deliveries, None).await?;
         report.alerts_opened += opened.len();
         report.queued += deliveries.len();
-        match self.storage.route(&opened, &changed, &deliveries, None).await {
-            // Acknowledged meanwhile: the next step sees the new state.
-            Err(StoreError::Conflict(_)) => Ok(()),
-            other => other,
-        }
+        stored(unresolved, &opened, &changed);
+        Ok(())
     }
 }

@@ -416,22 +416,7 @@ impl Engine {
     /// check that panics becomes a failed one (so its monitor is not left `running` forever).
     fn check(&self, job: Job) -> impl Future<Output = CheckResult> + Send + 'static + use<> {
         let id = job.spec.id.clone();
-        let region = self.config.region.clone();
-        let clock = self.clock.clone();
-        let attempt = self.attempt(job);
-        async move {
-            // `attempt` owns everything it touches, and a panic discards it whole.
-            match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(attempt)).await {
-                Ok(result) => result,
-                Err(payload) => {
-                    let panic = panic_message(payload.as_ref());
-                    tracing::error!(monitor.id = %id, panic = %panic, "a check panicked; recorded as failed");
-                    ::metrics::counter!(metrics::CHECKS_TOTAL, "monitor" => id.to_string(), "result" => "fail")
-                        .increment(1);
-                    crashed(id, &region, clock.now(), &panic)
-                }
-            }
-        }
+        contained(self.attempt(job), id, self.config.region.clone(), self.clock.clone())
     }
 
     fn attempt(&self, job: Job) -> impl Future<Output = CheckResult> + Send + 'static + use<> {
@@ -502,7 +487,11 @@ impl Engine {
                 }
                 if let Some(t) = slot.observe(&result, now) {
                     tracing::info!(monitor.id = %t.monitor, from = %t.from, to = %t.to, reason = t.reason.as_deref().unwrap_or(""), "monitor state changed");
-                    ::metrics::counter!(metrics::TRANSITIONS_TOTAL, "to" => t.to.as_str()).increment(1);
+                    // `maintenance` → `maintenance` (what the holding windows count changed) is
+                    // no change of state.
+                    if t.from != t.to {
+                        ::metrics::counter!(metrics::TRANSITIONS_TOTAL, "to" => t.to.as_str()).increment(1);
+                    }
                     batch.transitions.push(t);
                 }
                 let up = if slot.policy.state == belfry_core::MonitorState::Down { 0.0 } else { 1.0 };
@@ -568,6 +557,28 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         ::metrics::gauge!(metrics::CHECKS_IN_FLIGHT).decrement(1.0);
+    }
+}
+
+/// Runs a check's `attempt` (see [`Engine::check`]) so that it always yields a result: one
+/// that panics becomes a failed result of `monitor` in `region`, at `clock`'s time of the crash,
+/// and is logged and counted as a failed check.
+async fn contained(
+    attempt: impl Future<Output = CheckResult>,
+    monitor: MonitorId,
+    region: String,
+    clock: Arc<dyn Clock>,
+) -> CheckResult {
+    // `attempt` owns everything it touches, and a panic discards it whole.
+    match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(attempt)).await {
+        Ok(result) => result,
+        Err(payload) => {
+            let panic = panic_message(payload.as_ref());
+            tracing::error!(monitor.id = %monitor, panic = %panic, "a check panicked; recorded as failed");
+            ::metrics::counter!(metrics::CHECKS_TOTAL, "monitor" => monitor.to_string(), "result" => "fail")
+                .increment(1);
+            crashed(monitor, &region, clock.now(), &panic)
+        }
     }
 }
 

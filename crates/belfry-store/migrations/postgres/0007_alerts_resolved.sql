@@ -7,5 +7,18 @@ UPDATE alerts
 SET resolved_at = round(extract(epoch FROM (doc::jsonb ->> 'resolved_at')::timestamptz) * 1000)::bigint
 WHERE (doc::jsonb ->> 'resolved_at') IS NOT NULL;
 
+-- Alerts acknowledged before this release (when an acknowledged alert was done) and not
+-- resolved since keep that meaning: resolved when acknowledged (or opened), in the column and
+-- the doc, the version moved on in both (see the sqlite migration for why).
+UPDATE alerts
+SET resolved_at = round(extract(epoch FROM COALESCE(doc::jsonb ->> 'acknowledged_at',
+        doc::jsonb ->> 'opened_at')::timestamptz) * 1000)::bigint,
+    doc = (doc::jsonb
+        || jsonb_build_object(
+            'resolved_at', COALESCE(doc::jsonb ->> 'acknowledged_at', doc::jsonb ->> 'opened_at'),
+            'version', version + 1))::text,
+    version = version + 1
+WHERE resolved_at IS NULL AND NOT active;
+
 -- The dispatcher reads the unresolved alerts, oldest first, at every step.
 CREATE INDEX alerts_unresolved ON alerts (opened_at, id) WHERE resolved_at IS NULL;

@@ -3,3 +3,6 @@
 -- add the time its checks failed from then until its next transition. Rows written before
 -- this column existed are not counted.
 ALTER TABLE transitions ADD COLUMN counts_downtime BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- Progress markers of an earlier, unreleased way of counting this downtime; nothing reads them.
+DELETE FROM cursors WHERE name LIKE 'counted-downtime/%';

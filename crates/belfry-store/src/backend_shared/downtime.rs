@@ -2,8 +2,12 @@
 //! and, where windows that count downtime held it in `maintenance` (a transition into it with
 //! `counts_downtime`), the time its checks failed there (`periods::failing`). Results are read
 //! only for such counted stretches, so the common case costs the one transitions query.
+//!
+//! A counted stretch is judged by the regions that reported anywhere in it, whatever range is
+//! asked about, so the failing time of a day and of its minutes agree: its voters are read over
+//! the whole stretch, then only the asked part's results.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::Pool;
 use belfry_core::clock::{epoch_ms, from_epoch_ms};
@@ -54,8 +58,9 @@ pub(super) async fn between(
     Ok(out)
 }
 
-/// The down periods of `steps`, with the failing time of their counted stretches inside
-/// `[from, to)` added from the results, oldest first.
+/// The down periods of `steps` (a monitor's transitions from before `from` to `to`, or on
+/// when `to` is `None`), with the failing time of their counted stretches inside `[from, to)`
+/// added from the results, oldest first.
 async fn with_counted(
     pool: &Pool,
     monitor: &str,
@@ -64,18 +69,40 @@ async fn with_counted(
     to: Option<Timestamp>,
 ) -> Result<Vec<DownPeriod>, StoreError> {
     let mut all = periods::from_transitions(steps.iter().map(|s| (s.to, s.at)));
-    let counted = periods::counted_stretches(&steps).into_iter().filter_map(|s| s.within(from, to));
-    for stretch in counted {
+    for mut whole in periods::counted_stretches(&steps) {
+        let Some(part) = whole.within(from, to) else { continue };
+        // Open as far as `steps` go, which is only to `to`: its end is read.
+        if let (None, Some(to)) = (whole.end, to) {
+            whole.end = sqlx::query_scalar(sql::COUNTED_STRETCH_END)
+                .bind(monitor)
+                .bind(epoch_ms(to))
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .map(from_epoch_ms);
+        }
+        let (whole_start, whole_end) = (epoch_ms(whole.start), whole.end.map_or(i64::MAX, epoch_ms));
+        let voters: BTreeSet<String> = sqlx::query_scalar::<_, String>(sql::COUNTED_VOTERS)
+            .bind(monitor)
+            .bind(whole_start)
+            .bind(whole_end)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .collect();
         let rows: Vec<(String, i64, bool)> = sqlx::query_as(sql::COUNTED_RESULTS)
             .bind(monitor)
-            .bind(epoch_ms(stretch.start))
-            .bind(stretch.end.map_or(i64::MAX, epoch_ms))
+            .bind(epoch_ms(part.start))
+            .bind(part.end.map_or(i64::MAX, epoch_ms))
+            .bind(whole_start)
+            .bind(whole_end)
             .fetch_all(pool)
             .await
             .map_err(db)?;
         let readings: Vec<Reading> =
             rows.into_iter().map(|(region, at, ok)| (region, from_epoch_ms(at), ok)).collect();
-        all.extend(periods::failing(&stretch, &readings));
+        all.extend(periods::failing(&part, &voters, &readings));
     }
     all.sort_by_key(|p| p.start);
     Ok(all)

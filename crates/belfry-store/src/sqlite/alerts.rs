@@ -156,8 +156,9 @@ mod tests {
     use super::*;
     use crate::alert_codec::legacy;
 
-    /// Migration 0007 fills `resolved_at` from the docs of alerts stored before it, and the
-    /// unresolved alerts are read through its partial index.
+    /// Migration 0007 fills `resolved_at` from the docs of alerts stored before it, resolves
+    /// those acknowledged before it (done then) as of their acknowledgement, and the unresolved
+    /// alerts are read through its partial index.
     #[tokio::test]
     async fn migration_0007_backfills_resolved_at_and_unresolved_reads_are_indexed() {
         let dir = tempfile::TempDir::new().unwrap();
@@ -183,15 +184,16 @@ mod tests {
         old.close().await;
 
         let store = SqliteStore::open(&url, 2).await.unwrap();
-        let rows: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT id, resolved_at FROM alerts ORDER BY id")
+        let rows: Vec<(String, Option<i64>, i64)> =
+            sqlx::query_as("SELECT id, resolved_at, version FROM alerts ORDER BY id")
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
         assert_eq!(rows, legacy::backfilled());
         let unresolved: Vec<String> =
             store.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
-        assert_eq!(unresolved, ["active", "acknowledged"]);
+        assert_eq!(unresolved, ["active"], "acknowledged before 0007: done then, resolved now");
+        legacy::check_acknowledged(store.alert("acknowledged").await.unwrap());
 
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", sql::UNRESOLVED_ALERTS)))

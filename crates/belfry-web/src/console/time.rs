@@ -18,8 +18,10 @@ pub(super) fn when(tz: &TimeZone, at: Timestamp) -> String {
 /// A time typed in the page's zone `tz`: `2024-06-01 07:30[:00]` with an optional
 /// abbreviation (`EDT`) that picks the hour a clock change repeats, or an RFC 3339 instant
 /// with an offset. A time the clocks skipped, or a repeated one without its abbreviation, is
-/// an error saying so (in words for the person who typed it).
+/// an error saying so (in words for the person who typed it). Surrounding whitespace is
+/// ignored.
 pub(super) fn parse_local(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
+    let text = text.trim();
     if text.is_empty() {
         return Err("a time is needed.".to_owned());
     }
@@ -27,7 +29,7 @@ pub(super) fn parse_local(text: &str, tz: &TimeZone) -> Result<Timestamp, String
         return Ok(at);
     }
     let (civil, abbreviation) = match text.rsplit_once(' ') {
-        Some((rest, last)) if !last.contains(':') => (rest.trim(), Some(last)),
+        Some((rest, last)) if !last.contains(':') => (rest.trim(), Some(last).filter(|a| !a.is_empty())),
         _ => (text, None),
     };
     let Ok(civil) = civil.parse::<jiff::civil::DateTime>() else {

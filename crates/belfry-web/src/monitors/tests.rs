@@ -213,6 +213,40 @@ async fn transitions_are_listed_with_their_evidence() {
     assert_eq!(doc["transitions"].as_array().unwrap().len(), 1);
 }
 
+/// A `maintenance` → `maintenance` transition is a change of what the holding windows count:
+/// the list says which way.
+#[tokio::test]
+async fn transitions_say_whether_maintenance_counts_downtime() {
+    let world = World::new();
+    let hold = |from, counts_downtime, minutes| Transition {
+        monitor: id("api-http"),
+        from,
+        to: MonitorState::Maintenance,
+        at: minutes_ago(minutes),
+        flapping: false,
+        counts_downtime,
+        reason: None,
+        results: vec![],
+    };
+    world
+        .store
+        .transitions
+        .lock()
+        .unwrap()
+        .extend([hold(MonitorState::Up, false, 30), hold(MonitorState::Maintenance, true, 20)]);
+    let doc = world.get_as("/api/v1/monitors/api-http/transitions", Scope::Read).await.json();
+    let transitions = doc["transitions"].as_array().unwrap();
+    let seen: Vec<_> = transitions.iter().map(|t| (&t["from"], &t["to"], &t["counts_downtime"])).collect();
+    assert_eq!(
+        seen,
+        [
+            (&json!("maintenance"), &json!("maintenance"), &json!(true)),
+            (&json!("up"), &json!("maintenance"), &json!(false)),
+        ]
+    );
+    assert_eq!(transitions[0]["event"], Value::Null);
+}
+
 #[tokio::test]
 async fn store_errors_are_503_not_500() {
     let world = World::new();

@@ -78,18 +78,31 @@ async fn an_escalation_runs_its_steps_on_the_clock_and_stops_when_acknowledged()
     // Acknowledged: nothing more, however long it stays down.
     let mut alert = rig.storage.active_alerts().await.unwrap().remove(0);
     assert!(alert.acknowledge("alice", rig.clock.now()));
-    rig.storage.route(&[], &[alert], &[], None).await.unwrap();
+    rig.storage.route(&[], std::slice::from_ref(&alert), &[], None).await.unwrap();
     for _ in 0..6 {
         rig.clock.advance(Duration::from_secs(600));
         dispatch.drain_once(rig.clock.now()).await.unwrap();
     }
     assert_eq!((first.bodies().len(), backup.bodies().len()), (1, 1));
 
-    // Recovery: the up notice goes out once (to the first step's channel).
+    // Recovery: the acknowledged alert resolves, and every channel it paged (both steps) hears
+    // so once; the rule's own `up` notice goes to no channel already told.
     target.set_status(200);
     rig.step("api-http", Duration::from_secs(10)).await;
-    dispatch.drain_once(rig.clock.now()).await.unwrap();
-    assert_eq!(first.bodies().last().unwrap()["event"], "up");
+    for _ in 0..3 {
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        rig.clock.advance(Duration::from_secs(60));
+    }
+    let stored = rig.storage.alert(&alert.id).await.unwrap().unwrap();
+    assert!(stored.resolved_at.is_some(), "{stored:#?}");
+    assert_eq!(stored.acknowledged_by.as_deref(), Some("alice"));
+    assert!(rig.storage.unresolved_alerts().await.unwrap().is_empty());
+    let events = |r: &Receiver| -> Vec<String> {
+        r.bodies().iter().map(|b| b["event"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(events(&first), ["down", "up"]);
+    assert_eq!(events(&backup), ["down", "up"], "paged at step 2, so told of the resolution");
+    assert_eq!(backup.bodies()[1]["dedup_key"], format!("belfry-{}", alert.id));
 }
 
 #[tokio::test]
@@ -1076,4 +1089,348 @@ alerts:
     let sent = rig.storage.deliveries(Some(DeliveryStatus::Sent), 10).await.unwrap();
     let resolutions: Vec<_> = sent.iter().filter(|d| d.message.is_resolution()).map(|d| &d.channel).collect();
     assert_eq!(resolutions, ["pd"]);
+}
+
+/// A fake of the probes the server expects: `probes` says what it was given.
+struct Expected(Vec<belfry_core::probe::ProbeStatus>);
+
+impl belfry_core::probe::ProbeHub for Expected {
+    fn seen(&self, _: &str, _: Duration) {}
+
+    fn ingest(
+        &self,
+        _: &str,
+        results: Vec<belfry_core::CheckResult>,
+    ) -> Result<usize, belfry_core::probe::IngestError> {
+        Ok(results.len())
+    }
+
+    fn probes(&self) -> Vec<belfry_core::probe::ProbeStatus> {
+        self.0.clone()
+    }
+
+    fn regions(&self, _: &belfry_core::MonitorId) -> Vec<belfry_core::probe::RegionView> {
+        vec![]
+    }
+}
+
+/// The real runtime, with what a test changes: the config in force (as if reloaded), the
+/// probes expected, and a person's acknowledgement made while the dispatcher reads the monitor
+/// states — after its step read the alerts, before it writes them.
+struct Meddled {
+    service: Service,
+    storage: Arc<dyn belfry_core::store::Storage>,
+    catalog: std::sync::Mutex<Option<Arc<belfry_core::Catalog>>>,
+    probes: std::sync::Mutex<Option<Vec<belfry_core::probe::ProbeStatus>>>,
+    /// The alert to acknowledge at the next `states`.
+    acknowledge: std::sync::Mutex<Option<String>>,
+}
+
+impl Meddled {
+    fn new(rig: &Rig) -> Arc<Self> {
+        Arc::new(Self {
+            service: Service::new(
+                rig.engine.clone(),
+                rig.storage.clone(),
+                ConfigSource::Example("127.0.0.1:1".parse().unwrap()),
+                test_vault(&rig.storage),
+            ),
+            storage: rig.storage.clone(),
+            catalog: Default::default(),
+            probes: Default::default(),
+            acknowledge: Default::default(),
+        })
+    }
+
+    fn dispatcher(self: &Arc<Self>) -> Dispatcher {
+        let http = belfry_notify::HttpClient::new().unwrap();
+        Dispatcher::new(
+            self.storage.clone(),
+            self.clone(),
+            http,
+            DispatcherConfig::new(b"test-ack-key".to_vec()),
+        )
+    }
+
+    /// Puts in force the config as it is now, changed by `change`.
+    fn change_config(&self, change: impl FnOnce(&mut belfry_core::Catalog)) {
+        let mut catalog = (*belfry_core::Runtime::catalog(self)).clone();
+        change(&mut catalog);
+        *self.catalog.lock().unwrap() = Some(Arc::new(catalog));
+    }
+}
+
+#[async_trait::async_trait]
+impl belfry_core::Runtime for Meddled {
+    fn catalog(&self) -> Arc<belfry_core::Catalog> {
+        self.catalog.lock().unwrap().clone().unwrap_or_else(|| self.service.catalog())
+    }
+
+    fn states(&self) -> Vec<belfry_core::LiveState> {
+        if let Some(id) = self.acknowledge.lock().unwrap().take() {
+            // Needs a multi-threaded test runtime.
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let mut alert = self.storage.alert(&id).await.unwrap().unwrap();
+                    assert!(alert.acknowledge("bob", alert.opened_at));
+                    self.storage.route(&[], &[alert], &[], None).await.unwrap();
+                })
+            });
+        }
+        self.service.states()
+    }
+
+    fn push(
+        &self,
+        token: &str,
+        down: Option<String>,
+    ) -> Result<belfry_core::MonitorId, belfry_core::runtime::PushError> {
+        self.service.push(token, down)
+    }
+
+    async fn reload(&self) -> Result<(), Vec<String>> {
+        self.service.reload().await
+    }
+
+    fn readiness(&self) -> belfry_core::runtime::Readiness {
+        self.service.readiness()
+    }
+
+    async fn console_objects(&self) -> Result<Vec<belfry_core::ConsoleObject>, String> {
+        self.service.console_objects().await
+    }
+
+    async fn put_console_object(
+        &self,
+        section: belfry_core::Section,
+        id: &str,
+        yaml: Option<String>,
+    ) -> Result<(), Vec<String>> {
+        self.service.put_console_object(section, id, yaml).await
+    }
+
+    async fn set_component_order(&self, order: Vec<String>) -> Result<(), String> {
+        self.service.set_component_order(order).await
+    }
+
+    async fn run_now(&self, monitor: &belfry_core::MonitorId) -> Option<belfry_core::CheckResult> {
+        self.service.run_now(monitor).await
+    }
+
+    fn render_metrics(&self) -> String {
+        self.service.render_metrics()
+    }
+
+    fn probes(&self) -> Arc<dyn belfry_core::probe::ProbeHub> {
+        match self.probes.lock().unwrap().clone() {
+            Some(expected) => Arc::new(Expected(expected)),
+            None => self.service.probes(),
+        }
+    }
+
+    async fn unwritten_transitions(&self) -> Vec<belfry_core::Transition> {
+        self.service.unwritten_transitions().await
+    }
+}
+
+/// A person acknowledges the alert just as the dispatcher routes its monitor's recovery (after
+/// the step read the alerts): the write finds the alert changed, the alerts are read again and
+/// the recovery is routed once more — it resolves the acknowledged alert and tells the channel
+/// it paged, once, in the same step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_during_a_step_is_read_again_and_the_recovery_still_resolves_it() {
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let rig = rig(&config(&target, &first, &backup)).await;
+    let runtime = Meddled::new(&rig);
+    let dispatch = runtime.dispatcher();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let id = rig.storage.active_alerts().await.unwrap().remove(0).id;
+
+    target.set_status(200);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Up);
+    *runtime.acknowledge.lock().unwrap() = Some(id.clone());
+    dispatch.drain_once(rig.clock.now()).await.expect("the conflict is handled within the step");
+    assert!(runtime.acknowledge.lock().unwrap().is_none(), "acknowledged during the step");
+    let stored = rig.storage.alert(&id).await.unwrap().unwrap();
+    assert!(stored.resolved_at.is_some(), "{stored:#?}");
+    assert_eq!(stored.acknowledged_by.as_deref(), Some("bob"));
+    assert!(rig.storage.unresolved_alerts().await.unwrap().is_empty());
+    for _ in 0..3 {
+        rig.clock.advance(Duration::from_secs(60));
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+    }
+    assert_eq!(events_of(&first), ["down", "up"]);
+    assert!(backup.bodies().is_empty(), "{:#?}", backup.bodies());
+}
+
+/// An alert whose monitor left the config or is paused, a `probe_missing` alert of a region no
+/// monitor names any more, and a notice acknowledged before its delayed step would never be
+/// resolved by anything: each step resolves them, telling no channel; the rest stay.
+#[tokio::test]
+async fn alerts_nothing_would_resolve_are_resolved_without_telling_anyone() {
+    let target = Target::start().await;
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: api-http, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+  - {{id: web-http, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+  - {{id: kept, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{hook}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up], escalation: default}}
+"#,
+        url = target.url("/"),
+        hook = receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let runtime = Meddled::new(&rig);
+    let dispatch = runtime.dispatcher();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(events_of(&receiver), ["down", "down", "down"]);
+    let of = |monitor: &str, alerts: &[belfry_core::alert::Alert]| {
+        alerts
+            .iter()
+            .find(|a| a.event.monitor.as_ref().is_some_and(|m| m.as_str() == monitor))
+            .unwrap()
+            .clone()
+    };
+    let unresolved = rig.storage.unresolved_alerts().await.unwrap();
+    let (mut api, web, kept) =
+        (of("api-http", &unresolved), of("web-http", &unresolved), of("kept", &unresolved));
+    assert!(api.acknowledge("alice", rig.clock.now()));
+    rig.storage.route(&[], std::slice::from_ref(&api), &[], None).await.unwrap();
+    // A notice acknowledged before its step, five minutes on, went out.
+    let now = rig.clock.now();
+    let mut later = escalation("later");
+    later.steps[0].after = Duration::from_secs(300);
+    let mut notice =
+        belfry_core::alert::Alert::open("up-kept-0".into(), &later, event_of_site(EventKind::Up, now), now);
+    assert!(notice.take_due(&later, now).is_empty());
+    assert!(notice.acknowledge("alice", now));
+    // A probe that stopped reporting, acknowledged.
+    let mut probe = belfry_core::alert::Alert::open(
+        "probe_missing-eu-0".into(),
+        &escalation("default"),
+        belfry_core::alert::Event {
+            kind: EventKind::ProbeMissing,
+            monitor: None,
+            title: "Probe of region eu stopped reporting".into(),
+            ..event_of_site(EventKind::ProbeMissing, now)
+        },
+        now,
+    );
+    probe.subject = "probe:eu".into();
+    assert!(probe.acknowledge("alice", now));
+    rig.storage.route(&[notice, probe], &[], &[], None).await.unwrap();
+    let expected = |missing| belfry_core::probe::ProbeStatus {
+        region: "eu".into(),
+        last_seen: None,
+        expected_since: now,
+        poll_interval_ms: 5_000,
+        missing,
+    };
+    *runtime.probes.lock().unwrap() = Some(vec![expected(true)]);
+    let ids = || async {
+        let mut ids: Vec<String> =
+            rig.storage.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
+        ids.sort();
+        ids
+    };
+
+    rig.clock.advance(Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let mut still = vec![api.id.clone(), web.id.clone(), kept.id.clone(), "probe_missing-eu-0".to_owned()];
+    still.sort();
+    assert_eq!(ids().await, still, "only the acknowledged notice is done");
+    assert!(rig.storage.alert("up-kept-0").await.unwrap().unwrap().resolved_at.is_some());
+
+    // api-http leaves the config, web-http is paused, no monitor names region eu any more.
+    runtime.change_config(|catalog| {
+        catalog.monitors.retain(|m| m.id.as_str() != "api-http");
+        for spec in catalog.monitors.iter_mut().filter(|m| m.id.as_str() == "web-http") {
+            let mut paused = (**spec).clone();
+            paused.paused = true;
+            *spec = Arc::new(paused);
+        }
+    });
+    *runtime.probes.lock().unwrap() = Some(vec![]);
+    rig.clock.advance(Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, std::slice::from_ref(&kept.id), "its monitor is still there, still down");
+    for id in [&api.id, &web.id, &"probe_missing-eu-0".to_owned()] {
+        let stored = rig.storage.alert(id).await.unwrap().unwrap();
+        assert_eq!(stored.resolved_at, Some(rig.clock.now()), "{stored:#?}");
+    }
+    assert_eq!(rig.storage.alert(&api.id).await.unwrap().unwrap().acknowledged_by.as_deref(), Some("alice"));
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&receiver), ["down", "down", "down"], "nobody was told");
+}
+
+/// A warning stored before warning ids were marked for escalations named by digits ends like
+/// the old warnings of a rule's index: it is taken only for its own escalation, so another
+/// escalation whose rule now has that index still warns its people (and the first is not
+/// warned again); a new warning for the digit-named escalation gets the marked id.
+#[tokio::test]
+async fn an_old_warning_id_ending_in_digits_counts_only_for_its_own_escalation() {
+    let (ops, zero) = (Receiver::start().await, Receiver::start().await);
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: site, name: Website, kind: tls, host: 127.0.0.1, port: 443, interval: 1h}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{}"}}
+  - {{id: zero-hook, kind: webhook, url: "{}"}}
+escalations:
+  - {{id: certs, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+  - {{id: "0", steps: [{{after: 0s, notify: [zero-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [certificate_expiring], escalation: certs}}
+  - {{monitors: ["*"], events: [certificate_expiring], escalation: "0"}}
+"#,
+        ops.url("/hook"),
+        zero.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let dispatch = dispatcher(&rig);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let not_after = certificate_seen(&rig, 5).await;
+    // Escalation "0"'s warning, sent before: its id is also what rule 0's old warning had.
+    let zero_escalation = escalation("0");
+    let now = rig.clock.now();
+    let old_id = format!("cert-site-{}-0", not_after.as_second());
+    let mut old = belfry_core::alert::Alert::open(
+        old_id.clone(),
+        &zero_escalation,
+        event_of_site(EventKind::CertificateExpiring, now),
+        now,
+    );
+    old.subject = format!("certificate:site:{}", not_after.as_second());
+    assert_eq!(old.take_due(&zero_escalation, now).len(), 1);
+    rig.storage.route(&[old], &[], &[], None).await.unwrap();
+
+    drain_a_few(&rig, &dispatch).await;
+    assert_eq!(events_of(&ops), ["certificate_expiring"], "rule 0's escalation was never warned");
+    assert!(zero.bodies().is_empty(), "warned already: {:#?}", zero.bodies());
+    let mut ids: Vec<String> =
+        rig.storage.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
+    ids.sort();
+    assert_eq!(ids, [old_id, format!("cert-site-{}-certs", not_after.as_second())]);
+
+    // Another certificate, also expiring soon: the digit-named escalation's warning is marked.
+    let next = certificate_seen(&rig, 6).await;
+    drain_a_few(&rig, &dispatch).await;
+    let keys: Vec<String> =
+        zero.bodies().iter().map(|b| b["dedup_key"].as_str().unwrap().to_owned()).collect();
+    assert!(keys.contains(&format!("belfry-cert-site-{}-0~", next.as_second())), "{keys:#?}");
 }

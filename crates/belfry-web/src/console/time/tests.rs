@@ -39,3 +39,18 @@ fn what_when_shows_reads_back_as_the_same_instant_on_both_sides_of_a_clock_chang
     assert_eq!(when(&tz, "2024-11-03T05:30:00Z".parse().unwrap()), "2024-11-03 01:30:00 EDT");
     assert_eq!(when(&tz, "2024-11-03T06:30:00Z".parse().unwrap()), "2024-11-03 01:30:00 EST");
 }
+
+#[test]
+fn surrounding_whitespace_is_ignored_and_no_abbreviation_is_none() {
+    let tz = new_york();
+    let read = |text: &str| parse_local(text, &tz).map(|t| t.to_string());
+    assert_eq!(read("  2024-06-01 07:30:00 EDT\n").unwrap(), "2024-06-01T11:30:00Z");
+    assert_eq!(
+        read("2024-06-01 07:30 ").unwrap(),
+        "2024-06-01T11:30:00Z",
+        "a trailing space is no abbreviation"
+    );
+    assert_eq!(read("\t2024-06-01T11:30:00Z ").unwrap(), "2024-06-01T11:30:00Z");
+    assert!(read("2024-11-03 01:30:00 ").unwrap_err().contains("add EDT or EST"));
+    assert!(read("   ").unwrap_err().contains("a time is needed"));
+}
