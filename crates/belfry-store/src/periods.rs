@@ -125,7 +125,8 @@ pub(crate) type Reading = (String, Timestamp, bool);
 ///
 /// A moment is down when more than half of the `voters` have a failing latest result (a voter
 /// with no result yet counts as not failing). The voters are the regions that reported in the
-/// whole counted stretch, whatever part of it is asked about, so every part is judged alike.
+/// whole counted stretch, whatever part of it is asked about, so every part is judged alike
+/// (for a stretch still open: the regions that reported in it so far).
 /// With one region that is: down from a failing check until the next passing one, or the end
 /// of the stretch. When no region reported in the stretch (a short one, or one just begun),
 /// the regions of the results before it vote. A period still failing when an open stretch's

@@ -72,32 +72,52 @@ SELECT monitor, to_state, at, counts_downtime FROM ( \
 pub(crate) const COUNTED_STRETCH_END: &str =
     "SELECT at FROM transitions WHERE monitor = $1 AND at >= $2 ORDER BY at, id LIMIT 1";
 
+/// The regions of monitor `$1` with a conclusive result in `[$from, $to)`: one probe of the
+/// `(monitor, region, at)` index (`results_monitor_region_at`, migration 0008) per region the
+/// monitor ever reported from, which `latest_results` lists (it is written with every result),
+/// so the cost does not grow with the range.
+macro_rules! regions_reporting_in {
+    ($from:literal, $to:literal) => {
+        concat!(
+            "SELECT l.region FROM latest_results AS l WHERE l.monitor = $1 AND EXISTS ( \
+             SELECT 1 FROM results AS r WHERE r.monitor = $1 AND r.region = l.region \
+             AND NOT r.inconclusive AND r.at >= ",
+            $from,
+            " AND r.at < ",
+            $to,
+            ")"
+        )
+    };
+}
+
 /// The regions of a monitor's conclusive results in a whole counted maintenance stretch
-/// `[$2, $3)`: the regions that vote on any part of it. `(region)`.
-pub(crate) const COUNTED_VOTERS: &str =
-    "SELECT DISTINCT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3";
+/// `[$2, $3)` (`$3` `i64::MAX` while it is open: the regions that reported so far): the regions
+/// that vote on any part of it. `(region)`. A few index probes, however long the stretch.
+pub(crate) const COUNTED_VOTERS: &str = regions_reporting_in!("$2", "$3");
 
 /// A monitor's conclusive results in `[$2, $3)`, part of a counted maintenance stretch
 /// `[$4, $5)`, plus what held when the part began: the last result before `$2` of every region
-/// that reported in the whole stretch, and the monitor's last one before `$2` whatever its
-/// region. Oldest first: `(region, at, ok)`. Only read for counted stretches, which are rare;
-/// every part walks the `(monitor, at)` index.
-pub(crate) const COUNTED_RESULTS: &str = "\
-SELECT region, at, ok FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
-UNION ALL \
-SELECT region, at, ok FROM results WHERE id IN ( \
-  SELECT (SELECT p.id FROM results AS p WHERE p.monitor = $1 AND p.region = g.region \
-          AND NOT p.inconclusive AND p.at < $2 ORDER BY p.at DESC, p.id DESC LIMIT 1) \
-  FROM ( \
-    SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $4 AND at < $5 \
-    UNION \
-    SELECT region FROM ( \
-      SELECT region FROM results WHERE monitor = $1 AND NOT inconclusive AND at < $2 \
-      ORDER BY at DESC, id DESC LIMIT 1 \
-    ) AS last_before \
-  ) AS g \
-) \
-ORDER BY at, region";
+/// that reported in the whole stretch (as `COUNTED_VOTERS`), and the monitor's last one before
+/// `$2` whatever its region. Oldest first: `(region, at, ok)`. The part walks the `(monitor,
+/// at)` index; everything else is a point query per region (`(monitor, region, at)` index,
+/// newest first, `LIMIT 1`), so the cost follows the part asked about, not the stretch.
+pub(crate) const COUNTED_RESULTS: &str = concat!(
+    "SELECT region, at, ok FROM results WHERE monitor = $1 AND NOT inconclusive AND at >= $2 AND at < $3 \
+     UNION ALL \
+     SELECT region, at, ok FROM results WHERE id IN ( \
+       SELECT (SELECT p.id FROM results AS p WHERE p.monitor = $1 AND p.region = v.region \
+               AND NOT p.inconclusive AND p.at < $2 ORDER BY p.at DESC, p.id DESC LIMIT 1) \
+       FROM (",
+    regions_reporting_in!("$4", "$5"),
+    ") AS v \
+       UNION \
+       SELECT id FROM ( \
+         SELECT id FROM results WHERE monitor = $1 AND NOT inconclusive AND at < $2 \
+         ORDER BY at DESC, id DESC LIMIT 1 \
+       ) AS last_before \
+     ) \
+     ORDER BY at, region"
+);
 
 pub(crate) const POLICY_STATES: &str = "SELECT monitor, state FROM policy_states ORDER BY monitor";
 

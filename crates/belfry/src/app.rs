@@ -368,6 +368,13 @@ async fn desk(
         }
         let now = clock.now();
         if !*desk.borrow() {
+            // Another node does the desk's work meanwhile: what this node's steps learnt of it
+            // (where the incident cursor stood, since when alerts' monitors went unchecked) is
+            // not to be trusted when the desk comes back.
+            automation.forget_progress();
+            if let Some(Some(dispatcher)) = &dispatcher {
+                dispatcher.forget_unchecked();
+            }
             if let Err(e) = windows::apply_to_engine(service.storage.as_ref(), &service.engine, now).await {
                 tracing::warn!(error = %e, "applying maintenance windows failed; will retry");
             }

@@ -41,6 +41,14 @@ impl Automation {
         self
     }
 
+    /// Forgets where this worker's last step left the cursor, so the next step reads timelines
+    /// before writing its first transition. Called while this node does not hold the desk:
+    /// another node may then write a transition and fail before moving the cursor, leaving it
+    /// where this worker's mark says nothing can be written.
+    pub fn forget_progress(&self) {
+        self.finished.forget();
+    }
+
     /// Handles every transition recorded since the last step, then resolves automatic
     /// incidents whose monitor has been up long enough. Returns how many transitions it handled
     /// plus how many incidents it resolved (0: nothing changed).
@@ -216,7 +224,8 @@ impl Automation {
 /// then a step starting there finds nothing of its first transition written, and need not read
 /// timelines to know. Any other start may follow a step that stopped between its writes and the
 /// cursor: the first step after process start, one after a step that failed or was dropped
-/// (each step forgets the mark until it finishes), or one after the cursor moved otherwise.
+/// (each step forgets the mark until it finishes), one after another node held the desk (it may
+/// have stopped so, leaving the cursor at the mark), or one after the cursor moved otherwise.
 #[derive(Default)]
 struct Finished(Mutex<Option<String>>);
 
@@ -231,6 +240,12 @@ impl Finished {
     /// The step handled all its transitions and left the cursor at `cursor`.
     fn at(&self, cursor: String) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
+    }
+
+    /// Someone else may have moved the cursor or written past it since (see
+    /// [`Automation::forget_progress`]).
+    fn forget(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -324,5 +339,9 @@ mod tests {
         assert!(finished.maybe_written(Some("c1")), "the cursor was moved since");
         finished.at("c2".to_owned());
         assert!(finished.maybe_written(None), "the cursor was removed since");
+
+        finished.at("c3".to_owned());
+        finished.forget();
+        assert!(finished.maybe_written(Some("c3")), "another node held the desk since");
     }
 }

@@ -31,6 +31,8 @@ use crate::{HttpClient, Notifier, NotifyError, build};
 use message::Links;
 use working::Working;
 
+pub use settle::GRACE as UNCHECKED_GRACE;
+
 /// The store cursor of the transitions the dispatcher has routed.
 pub const CURSOR: &str = "alerting";
 
@@ -96,6 +98,8 @@ pub struct Dispatcher {
     direct: Mutex<direct::Memory>,
     /// Certificate warnings known to exist (see `certificates`).
     certificates: Mutex<certificates::Memory>,
+    /// Since when alerts' monitors have gone unchecked (see `settle`).
+    unchecked: Mutex<settle::Unchecked>,
 }
 
 impl Dispatcher {
@@ -113,6 +117,7 @@ impl Dispatcher {
             notifiers: Mutex::new(None),
             direct: Mutex::default(),
             certificates: Mutex::default(),
+            unchecked: Mutex::default(),
         }
     }
 
@@ -121,6 +126,7 @@ impl Dispatcher {
     pub async fn drain_once(&self, now: Timestamp) -> Result<DrainReport, StoreError> {
         let catalog = self.runtime.catalog();
         let mut report = DrainReport::default();
+        self.unchecked.lock().unwrap_or_else(|e| e.into_inner()).begin();
         match self.step(&catalog, now, &mut report).await {
             Ok(()) => Ok(report),
             Err(e @ (StoreError::Unavailable(_) | StoreError::PoolExhausted)) => {
@@ -152,7 +158,9 @@ impl Dispatcher {
     /// The stages that work on the unresolved alerts, in order. A person's write between the
     /// step's read and a stage's write (an acknowledgement: the stored version moved on) fails
     /// that write whole with a `Conflict`; the stage then runs once more on the unresolved
-    /// alerts read again. Should that conflict too, the remaining stages wait for the next step.
+    /// alerts read again. Should that conflict too, the stage waits for the next step and the
+    /// step goes on with the next stage: each stage's work is its own, so one that keeps
+    /// conflicting does not hold up the others (escalation, certificate warnings, probes).
     async fn alert_stages(
         &self,
         catalog: &Catalog,
@@ -167,8 +175,9 @@ impl Dispatcher {
                     *unresolved = self.storage.unresolved_alerts().await?;
                     match self.stage(stage, catalog, now, unresolved, report).await {
                         Err(StoreError::Conflict(why)) => {
-                            tracing::warn!(?stage, reason = %why, "alerts changed again meanwhile; left for the next step");
-                            return Ok(());
+                            tracing::warn!(?stage, reason = %why, "alerts changed again meanwhile; this stage is left for the next step");
+                            // What the failed write left unknown (versions) is read again.
+                            *unresolved = self.storage.unresolved_alerts().await?;
                         }
                         again => again?,
                     }
@@ -255,7 +264,8 @@ impl Dispatcher {
         report.queued += deliveries.len();
         stored(unresolved, &opened, &changed);
         self.forget_direct(&direct);
-        // After the write, so a routing write retried (see `alert_stages`) notes nothing twice.
+        // After the write, so a routing write retried (see `alert_stages`) notes nothing twice;
+        // a note that then fails to be written is lost (the cursor moved past its transition).
         for (child, parent, event) in &grouped {
             self.note_grouped(child, parent, event).await?;
         }

@@ -4,8 +4,15 @@
 //! only for such counted stretches, so the common case costs the one transitions query.
 //!
 //! A counted stretch is judged by the regions that reported anywhere in it, whatever range is
-//! asked about, so the failing time of a day and of its minutes agree: its voters are read over
-//! the whole stretch, then only the asked part's results.
+//! asked about, so the failing time of a day and of its minutes agree once it has closed. While
+//! it is open its voters are the regions that reported in it so far (up to the read), so a part
+//! read early may be judged by fewer regions than the same part read after the stretch closed.
+//!
+//! The cost of a read follows the range asked, not the stretch: the voters are one index probe
+//! per region of the monitor (`sql::COUNTED_VOTERS`), what held when the part began one point
+//! query per voter, and only the part's own results are read (`sql::COUNTED_RESULTS`). A
+//! compaction step over a minute range in a 48-hour stretch reads that range's rows plus a few
+//! index probes, not the stretch twice over.
 
 use std::collections::{BTreeSet, HashMap};
 

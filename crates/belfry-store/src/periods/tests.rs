@@ -156,7 +156,9 @@ fn with_three_regions_two_failing_is_down() {
 }
 
 /// What the store reads for `part` of a counted stretch: the results in it, plus the last one
-/// before it of each voter and of the monitor (`sql::COUNTED_RESULTS`).
+/// before it of each voter and of the monitor. A model of `sql::COUNTED_RESULTS` for judging
+/// `failing` alone; the SQL itself is tested on both backends by the store suite
+/// (`tests/suite/counted.rs`).
 fn readings_of(part: &Stretch, voters: &BTreeSet<String>, all: &[Reading]) -> Vec<Reading> {
     let before: Vec<&Reading> = all.iter().filter(|r| r.1 < part.start).collect();
     let mut out: Vec<Reading> = before.last().map(|r| (*r).clone()).into_iter().collect();

@@ -176,13 +176,23 @@ mod tests {
     use crate::alert_codec::legacy;
 
     /// Migration 0007 fills `resolved_at` from the docs of alerts stored before it, and resolves
-    /// those acknowledged before it (done then) as of their acknowledgement.
+    /// those acknowledged before it (done then) as of their acknowledgement; a doc with the
+    /// escape `\u0000` (which `jsonb` refuses) among them is read with U+FFFD in its place.
     #[tokio::test]
     async fn migration_0007_backfills_resolved_at() {
         let db = super::pgdb::TestDb::create().await;
         let old = PgPoolOptions::new().max_connections(1).connect(&db.url()).await.unwrap();
         sqlx::migrate!("./migrations/postgres").run_to(legacy::BEFORE, &old).await.unwrap();
-        for alert in legacy::alerts() {
+        let mut alerts = legacy::alerts();
+        // Acknowledged, so its doc is also written back; the NUL is escaped in the JSON text.
+        let mut nul = alerts.iter().find(|a| a.id == "acknowledged").unwrap().clone();
+        nul.id = "nul-reason".into();
+        nul.event.reason = Some("read\0failed".into());
+        let mut resolved_nul = alerts.iter().find(|a| a.id == "resolved").unwrap().clone();
+        resolved_nul.id = "nul-resolved".into();
+        resolved_nul.event.reason = Some("\0".into());
+        alerts.extend([nul, resolved_nul]);
+        for alert in alerts {
             let r = AlertRow::encode(&alert, 1).unwrap();
             let (id, subject, active, next_at, opened_at, version, doc) =
                 (r.id, r.subject, r.active, r.next_at, r.opened_at, r.version, r.doc);
@@ -206,7 +216,19 @@ mod tests {
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
-        assert_eq!(rows, legacy::backfilled());
+        let mut expected = legacy::backfilled();
+        let ms = |t| Some(belfry_core::clock::epoch_ms(t));
+        expected.extend([
+            ("nul-reason".to_owned(), ms(legacy::at(3)), 2),
+            ("nul-resolved".to_owned(), ms(legacy::at(5_123)), 1),
+        ]);
+        expected.sort();
+        assert_eq!(rows, expected);
+        let nul = store.alert("nul-reason").await.unwrap().unwrap();
+        assert_eq!((nul.resolved_at, nul.version), (Some(legacy::at(3)), 2), "{nul:#?}");
+        assert_eq!(nul.event.reason.as_deref(), Some("read\u{fffd}failed"));
+        let kept = store.alert("nul-resolved").await.unwrap().unwrap();
+        assert_eq!(kept.event.reason.as_deref(), Some("\0"), "a doc not written back is kept as written");
         let unresolved: Vec<String> =
             store.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
         assert_eq!(unresolved, ["active"], "acknowledged before 0007: done then, resolved now");

@@ -158,14 +158,20 @@ mod tests {
 
     /// Migration 0007 fills `resolved_at` from the docs of alerts stored before it, resolves
     /// those acknowledged before it (done then) as of their acknowledgement, and the unresolved
-    /// alerts are read through its partial index.
+    /// alerts are read through its partial index. A doc with the escape `\u0000` is read and
+    /// written back as it is (PostgreSQL's needs a replacement; see its migration).
     #[tokio::test]
     async fn migration_0007_backfills_resolved_at_and_unresolved_reads_are_indexed() {
         let dir = tempfile::TempDir::new().unwrap();
         let url = format!("sqlite://{}/belfry.db?mode=rwc", dir.path().display());
         let old = SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         sqlx::migrate!("./migrations/sqlite").run_to(legacy::BEFORE, &old).await.unwrap();
-        for alert in legacy::alerts() {
+        let mut alerts = legacy::alerts();
+        let mut nul = alerts.iter().find(|a| a.id == "acknowledged").unwrap().clone();
+        nul.id = "nul-reason".into();
+        nul.event.reason = Some("read\0failed".into());
+        alerts.push(nul);
+        for alert in alerts {
             let r = AlertRow::encode(&alert, 1).unwrap();
             let (id, subject, active, next_at, opened_at, version, doc) =
                 (r.id, r.subject, r.active, r.next_at, r.opened_at, r.version, r.doc);
@@ -189,7 +195,13 @@ mod tests {
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
-        assert_eq!(rows, legacy::backfilled());
+        let mut expected = legacy::backfilled();
+        expected.push(("nul-reason".to_owned(), Some(belfry_core::clock::epoch_ms(legacy::at(3))), 2));
+        expected.sort();
+        assert_eq!(rows, expected);
+        let nul = store.alert("nul-reason").await.unwrap().unwrap();
+        assert_eq!((nul.resolved_at, nul.version), (Some(legacy::at(3)), 2), "{nul:#?}");
+        assert_eq!(nul.event.reason.as_deref(), Some("read\0failed"));
         let unresolved: Vec<String> =
             store.unresolved_alerts().await.unwrap().into_iter().map(|a| a.id).collect();
         assert_eq!(unresolved, ["active"], "acknowledged before 0007: done then, resolved now");

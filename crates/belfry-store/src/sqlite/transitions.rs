@@ -76,3 +76,35 @@ pub(super) async fn down_periods_between(
 ) -> Result<HashMap<String, Vec<DownPeriod>>, StoreError> {
     downtime::between(pool, from, to).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStore;
+    use super::*;
+
+    /// Counted stretches are read through a probe per region (migration 0008), never by
+    /// walking the whole stretch: the only time-range search of a monitor's results is the
+    /// part asked about, and nothing scans `results`.
+    #[tokio::test]
+    async fn counted_reads_probe_regions_through_the_index() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let url = format!("sqlite://{}/belfry.db?mode=rwc", dir.path().display());
+        let store = SqliteStore::open(&url, 1).await.unwrap();
+        for (statement, part_ranges) in [(sql::COUNTED_VOTERS, 0), (sql::COUNTED_RESULTS, 1)] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {statement}")))
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            let details: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+            assert!(details.iter().any(|d| d.contains("results_monitor_region_at (monitor=? AND region=?")));
+            let ranges = details.iter().filter(|d| d.contains("(monitor=? AND at>? AND at<?)")).count();
+            assert_eq!(ranges, part_ranges, "{details:?}");
+            assert!(
+                !details.iter().any(|d| d.starts_with("SCAN ") && *d != "SCAN last_before"),
+                "{details:?}"
+            );
+        }
+        store.close().await;
+    }
+}

@@ -76,4 +76,71 @@ pub async fn counted_downtime(store: &dyn Store) {
     assert_eq!(down, [(60, 0), (120, 30), (180, 10), (240, 50), (300, 0), (360, 20), (420, 60)]);
     let hours = store.rollups(&id("gate"), Resolution::Hour, t(B), t(B + 3600)).await.unwrap();
     assert_eq!(hours.iter().map(|r| r.downtime_s).collect::<Vec<_>>(), [30 + 10 + 50 + 3200]);
+
+    votes_over_the_whole_stretch(store).await;
+}
+
+/// Monitor `vote`, from hour 1 of day 3 (`H`, where the compaction above stopped): held by a
+/// counting window over `[H, H + 2400)`. `eu` fails from +60, then is silent from +540 to
+/// +1900; `ap` reports only from +600; `us` only from +1500; `as` only after the window. The
+/// voters are `eu`, `ap` and `us` (not `as`), so two failing is down: `[+600, +900)` and
+/// `[+1140, +1260)`, however the stretch is cut. Compaction reads it in 10-minute steps whose
+/// `to` comes before the closing transition; the down periods and the day rollup read it whole.
+async fn votes_over_the_whole_stretch(store: &dyn Store) {
+    const H: i64 = B + 3600;
+    let vote = |region: &str, s: i64, ok: bool| CheckResult {
+        region: region.into(),
+        ..result("vote", t(H + s), ok, 10)
+    };
+    let mut changes =
+        vec![transition("vote", Up, Maintenance, t(H)), transition("vote", Maintenance, Up, t(H + 2400))];
+    changes[0].counts_downtime = true;
+    let results = vec![
+        vote("eu", -30, true),
+        // Only `eu` reported before +600: one failing voter of three is not down (judged by
+        // the regions of that part alone, it would be).
+        vote("eu", 60, false),
+        vote("eu", 300, false),
+        vote("eu", 540, false),
+        vote("ap", 600, false),
+        vote("ap", 660, false),
+        vote("ap", 720, false),
+        vote("ap", 780, false),
+        vote("ap", 840, false),
+        vote("ap", 900, true),
+        // The step from +1200 starts after `ap`'s +1140 and long after `eu`'s last result
+        // (+540, failing), which still counts there.
+        vote("ap", 1140, false),
+        vote("ap", 1200, false),
+        vote("ap", 1260, true),
+        vote("us", 1500, true),
+        vote("us", 1790, true),
+        vote("eu", 1900, true),
+        // After the stretch: `as` does not vote on it (four voters would need three failing).
+        vote("as", 2430, false),
+        vote("as", 2490, false),
+    ];
+    store.write(&Batch { results, transitions: changes, states: vec![] }).await.unwrap();
+
+    let period = |s: i64, e: i64| DownPeriod { start: t(H + s), end: Some(t(H + e)) };
+    assert_eq!(store.down_periods(&id("vote"), t(H)).await.unwrap(), [period(600, 900), period(1140, 1260)]);
+    assert_eq!(
+        store.down_periods(&id("vote"), t(H + 700)).await.unwrap(),
+        [period(700, 900), period(1140, 1260)],
+        "read from inside the stretch: the voters' results before it still count"
+    );
+
+    store.compact(t(B + 86_400)).await.unwrap();
+    let minutes = store.rollups(&id("vote"), Resolution::Minute, t(H), t(H + 3600)).await.unwrap();
+    let down: Vec<(i64, u32)> = minutes
+        .iter()
+        .filter(|r| r.downtime_s > 0)
+        .map(|r| (r.start.duration_since(t(H)).as_secs(), r.downtime_s))
+        .collect();
+    assert_eq!(down, [(600, 60), (660, 60), (720, 60), (780, 60), (840, 60), (1140, 60), (1200, 60)]);
+    let in_minutes: u32 = minutes.iter().map(|r| r.downtime_s).sum();
+    let hours = store.rollups(&id("vote"), Resolution::Hour, t(H), t(H + 3600)).await.unwrap();
+    assert_eq!(hours.iter().map(|r| r.downtime_s).collect::<Vec<_>>(), [in_minutes]);
+    let days = store.rollups(&id("vote"), Resolution::Day, t(B), t(B + 86_400)).await.unwrap();
+    assert_eq!(days.iter().map(|r| r.downtime_s).collect::<Vec<_>>(), [in_minutes], "days and minutes agree");
 }

@@ -809,6 +809,44 @@ async fn a_transition_handled_again_after_an_interrupted_step_is_written_once() 
     assert_eq!(transitions_on(&rig, "by-hand").await, expected);
 }
 
+/// The desk moves to another node, which writes a transition's facts and fails before moving
+/// the cursor; back on this node (whose last step finished at that cursor), the transition is
+/// handled again and written once.
+#[tokio::test]
+async fn a_transition_another_node_wrote_before_failing_is_written_once_when_the_desk_is_back() {
+    use belfry::automation::{Automation, CURSOR};
+
+    let target = Target::start().await;
+    let (first, backup) = (Receiver::start().await, Receiver::start().await);
+    let yaml = config(&target, &first, &backup).replace(
+        "components: [{id: api, name: Internal API}]",
+        "components: [{id: api, name: Internal API, incident: auto}]",
+    );
+    let rig = rig(&yaml).await;
+    let (here, there) = (
+        Automation::new(rig.storage.clone(), rig.engine.clone()),
+        Automation::new(rig.storage.clone(), rig.engine.clone()),
+    );
+    here.step(rig.clock.now()).await.unwrap();
+    open_by_hand(&rig, "by-hand", "api").await;
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+
+    // This node leaves the desk (as the desk loop tells it); the other node takes it.
+    here.forget_progress();
+    let before = rig.storage.cursor(CURSOR).await.unwrap().unwrap();
+    assert_eq!(there.step(rig.clock.now()).await.unwrap(), 1);
+    rig.storage.set_cursor(CURSOR, &before).await.unwrap();
+    // The desk is back here.
+    assert_eq!(here.step(rig.clock.now()).await.unwrap(), 1);
+
+    let automatic = automatic_incidents(&rig).await;
+    assert_eq!(automatic.len(), 1, "{automatic:#?}");
+    let expected = ["Monitor api-http up → down: [STATUS] (503) < 400".to_owned()];
+    assert_eq!(transitions_on(&rig, &automatic[0].id).await, expected);
+    assert_eq!(transitions_on(&rig, "by-hand").await, expected);
+}
+
 /// One step reads the open incidents once; what it opens is known to its later transitions.
 #[tokio::test]
 async fn the_transitions_of_one_step_see_the_incidents_it_opened() {
@@ -1269,7 +1307,9 @@ async fn an_acknowledgement_during_a_step_is_read_again_and_the_recovery_still_r
 
 /// An alert whose monitor left the config or is paused, a `probe_missing` alert of a region no
 /// monitor names any more, and a notice acknowledged before its delayed step would never be
-/// resolved by anything: each step resolves them, telling no channel; the rest stay.
+/// resolved by anything: each step resolves them, telling no channel — those about a monitor
+/// once it has stayed unchecked for the grace period; one back in the config within it keeps
+/// its alert. The rest stay.
 #[tokio::test]
 async fn alerts_nothing_would_resolve_are_resolved_without_telling_anyone() {
     let target = Target::start().await;
@@ -1355,26 +1395,123 @@ alerts:
     assert_eq!(ids().await, still, "only the acknowledged notice is done");
     assert!(rig.storage.alert("up-kept-0").await.unwrap().unwrap().resolved_at.is_some());
 
-    // api-http leaves the config, web-http is paused, no monitor names region eu any more.
-    runtime.change_config(|catalog| {
-        catalog.monitors.retain(|m| m.id.as_str() != "api-http");
+    // api-http and kept leave the config, web-http is paused (its engine says so), no monitor
+    // names region eu any more: the probe's alert is done at once, the monitors' wait.
+    let without = |catalog: &mut belfry_core::Catalog, gone: &[&str]| {
+        catalog.monitors.retain(|m| !gone.contains(&m.id.as_str()));
         for spec in catalog.monitors.iter_mut().filter(|m| m.id.as_str() == "web-http") {
             let mut paused = (**spec).clone();
             paused.paused = true;
             *spec = Arc::new(paused);
         }
-    });
+    };
+    let configured = rig.engine.catalog();
+    runtime.change_config(|catalog| without(catalog, &["api-http", "kept"]));
+    rig.engine.apply(belfry_core::Runtime::catalog(runtime.as_ref()));
+    assert_eq!(rig.state("web-http"), MonitorState::Paused);
     *runtime.probes.lock().unwrap() = Some(vec![]);
     rig.clock.advance(Duration::from_secs(1));
     dispatch.drain_once(rig.clock.now()).await.unwrap();
-    assert_eq!(ids().await, std::slice::from_ref(&kept.id), "its monitor is still there, still down");
-    for id in [&api.id, &web.id, &"probe_missing-eu-0".to_owned()] {
+    let monitors = [api.id.clone(), kept.id.clone(), web.id.clone()];
+    let mut waiting = monitors.to_vec();
+    waiting.sort();
+    assert_eq!(ids().await, waiting, "only the probe's alert is done");
+    let stored = rig.storage.alert("probe_missing-eu-0").await.unwrap().unwrap();
+    assert_eq!(stored.resolved_at, Some(rig.clock.now()), "{stored:#?}");
+
+    // kept is back within the grace period (put back by whoever removed it by mistake), for
+    // one step; then it leaves again: its grace starts over.
+    let back = Duration::from_secs(600);
+    rig.clock.advance(back);
+    runtime.change_config(|catalog| {
+        *catalog = (*configured).clone();
+        without(catalog, &["api-http"]);
+    });
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, waiting);
+    rig.clock.advance(Duration::from_secs(1));
+    runtime.change_config(|catalog| without(catalog, &["api-http", "kept"]));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, waiting);
+
+    // Unchecked for all but a second of the grace period: still there; then done.
+    let grace = belfry_notify::dispatch::UNCHECKED_GRACE;
+    rig.clock.advance(grace - back - Duration::from_secs(2));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, waiting);
+    rig.clock.advance(Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, std::slice::from_ref(&kept.id), "its monitor was back within the grace");
+    for id in [&api.id, &web.id] {
         let stored = rig.storage.alert(id).await.unwrap().unwrap();
         assert_eq!(stored.resolved_at, Some(rig.clock.now()), "{stored:#?}");
     }
     assert_eq!(rig.storage.alert(&api.id).await.unwrap().unwrap().acknowledged_by.as_deref(), Some("alice"));
+    // A whole grace period after it left again.
+    rig.clock.advance(back);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert_eq!(ids().await, std::slice::from_ref(&kept.id));
+    rig.clock.advance(Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(ids().await.is_empty());
     drain_a_few(&rig, &dispatch).await;
     assert_eq!(events_of(&receiver), ["down", "down", "down"], "nobody was told");
+}
+
+/// A monitor gone from this node's config but still checked by another node (its results keep
+/// coming) keeps its alert; once no result came for the grace period, the alert is resolved.
+/// The desk moving away forgets how long a monitor has gone unchecked.
+#[tokio::test]
+async fn an_alert_of_a_monitor_only_another_node_checks_is_kept() {
+    let target = Target::start().await;
+    let receiver = Receiver::start().await;
+    let yaml = format!(
+        r#"
+monitors:
+  - {{id: api-http, kind: http, url: "{url}", interval: 10s, failure: {{threshold: 1}}}}
+channels:
+  - {{id: ops-hook, kind: webhook, url: "{hook}"}}
+escalations:
+  - {{id: default, steps: [{{after: 0s, notify: [ops-hook]}}]}}
+alerts:
+  - {{monitors: ["*"], events: [down, up], escalation: default}}
+"#,
+        url = target.url("/"),
+        hook = receiver.url("/hook")
+    );
+    let rig = rig(&yaml).await;
+    let runtime = Meddled::new(&rig);
+    let dispatch = runtime.dispatcher();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    target.set_status(503);
+    assert_eq!(rig.step("api-http", Duration::from_secs(10)).await, MonitorState::Down);
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    let id = rig.storage.unresolved_alerts().await.unwrap().remove(0).id;
+    let unresolved = || async { rig.storage.alert(&id).await.unwrap().unwrap().resolved_at.is_none() };
+    let grace = belfry_notify::dispatch::UNCHECKED_GRACE;
+
+    // Gone from the dispatcher's config; the engine (as another node's) still checks it.
+    runtime.change_config(|catalog| catalog.monitors.clear());
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(rig.step("api-http", grace / 3).await, MonitorState::Down);
+        dispatch.drain_once(rig.clock.now()).await.unwrap();
+        assert!(unresolved().await, "checked by another node");
+    }
+
+    // The other node stops checking it too; this node leaves the desk and takes it back.
+    let last = rig.clock.now();
+    rig.clock.advance(grace + Duration::from_secs(1));
+    dispatch.forget_unchecked();
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(unresolved().await, "unchecked for the grace period, but not seen so at every step");
+    rig.clock.advance(grace - Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(unresolved().await);
+    rig.clock.advance(Duration::from_secs(1));
+    dispatch.drain_once(rig.clock.now()).await.unwrap();
+    assert!(!unresolved().await, "no result since {last}");
+    assert_eq!(events_of(&receiver), ["down"], "nobody was told");
 }
 
 /// A warning stored before warning ids were marked for escalations named by digits ends like
