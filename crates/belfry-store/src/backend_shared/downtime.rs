@@ -8,11 +8,12 @@
 //! it is open its voters are the regions that reported in it so far (up to the read), so a part
 //! read early may be judged by fewer regions than the same part read after the stretch closed.
 //!
-//! The cost of a read follows the range asked, not the stretch: the voters are one index probe
-//! per region of the monitor (`sql::COUNTED_VOTERS`), what held when the part began one point
-//! query per voter, and only the part's own results are read (`sql::COUNTED_RESULTS`). A
-//! compaction step over a minute range in a 48-hour stretch reads that range's rows plus a few
-//! index probes, not the stretch twice over.
+//! The cost of a read follows the range asked, not the stretch: the voters are one `EXISTS`
+//! probe per region of the monitor (`sql::COUNTED_VOTERS`, stopping at the region's first
+//! reading), what held when the part began one short backward walk per voter, and only the
+//! part's own results are read (`sql::COUNTED_RESULTS`). A compaction step over a minute range
+//! in a 48-hour stretch reads that range's rows plus a few index probes, not the stretch twice
+//! over (a region silent for a whole stretch is the exception: its probe walks the stretch).
 
 use std::collections::{BTreeSet, HashMap};
 

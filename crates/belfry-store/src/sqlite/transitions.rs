@@ -82,24 +82,25 @@ mod tests {
     use super::super::SqliteStore;
     use super::*;
 
-    /// Counted stretches are read through a probe per region (migration 0008), never by
-    /// walking the whole stretch: the only time-range search of a monitor's results is the
-    /// part asked about, and nothing scans `results`.
+    /// Counted stretches are read through the `(monitor, at)` index only — a per-region probe
+    /// for the voters and the last reading before the part asked, a range for the part itself —
+    /// and nothing scans `results` (a per-region index was measured at +14 MiB peak RSS in the
+    /// 20,000-monitor bench, for a feature few monitors use).
     #[tokio::test]
-    async fn counted_reads_probe_regions_through_the_index() {
+    async fn counted_reads_use_the_monitor_time_index_and_never_scan_results() {
         let dir = tempfile::TempDir::new().unwrap();
         let url = format!("sqlite://{}/belfry.db?mode=rwc", dir.path().display());
         let store = SqliteStore::open(&url, 1).await.unwrap();
-        for (statement, part_ranges) in [(sql::COUNTED_VOTERS, 0), (sql::COUNTED_RESULTS, 1)] {
+        for statement in [sql::COUNTED_VOTERS, sql::COUNTED_RESULTS] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {statement}")))
                     .fetch_all(&store.pool)
                     .await
                     .unwrap();
             let details: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
-            assert!(details.iter().any(|d| d.contains("results_monitor_region_at (monitor=? AND region=?")));
-            let ranges = details.iter().filter(|d| d.contains("(monitor=? AND at>? AND at<?)")).count();
-            assert_eq!(ranges, part_ranges, "{details:?}");
+            let reads_results =
+                details.iter().filter(|d| d.contains("results_monitor_at (monitor=?")).count();
+            assert!(reads_results >= 1, "{details:?}");
             assert!(
                 !details.iter().any(|d| d.starts_with("SCAN ") && *d != "SCAN last_before"),
                 "{details:?}"

@@ -1,6 +1,0 @@
--- Results of one monitor and region in time order: counted maintenance stretches
--- (`sql::COUNTED_VOTERS`, `sql::COUNTED_RESULTS`) ask whether a region reported in a stretch
--- and for its last result before a time, one index probe each, so reading any part of a long
--- stretch costs what that part holds rather than a scan of the whole stretch.
--- Ties in `at` (`ORDER BY at DESC, id DESC`) are sorted incrementally, a row or two.
-CREATE INDEX results_monitor_region_at ON results (monitor, region, at);
