@@ -19,7 +19,7 @@ use belfry_core::alert::{Alert, Event, EventKind};
 use belfry_core::{Catalog, CheckResult, MonitorId, StoreError};
 use jiff::Timestamp;
 
-use super::{Dispatcher, DrainReport, Fact, stored, tell_resolved};
+use super::{Dispatcher, DrainReport, Fact, tell_resolved};
 
 /// Every certificate alert's id starts with this.
 const ID_PREFIX: &str = "cert-";
@@ -200,10 +200,7 @@ impl Dispatcher {
         if opened.is_empty() && changed.is_empty() {
             return Ok(());
         }
-        self.storage.route(&opened, &changed, &deliveries, None).await?;
-        report.alerts_opened += opened.len();
-        report.queued += deliveries.len();
-        stored(unresolved, &opened, &changed);
+        self.write_alerts(unresolved, (&opened, &changed, &deliveries), None, report).await?;
         self.remember_warned(&opened);
         self.record_on_incidents(Fact::sent(&deliveries)).await
     }

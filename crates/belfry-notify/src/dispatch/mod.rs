@@ -259,10 +259,8 @@ impl Dispatcher {
         let direct = self.sent_directly(&mut deliveries, now);
         let (opened, changed) = working.into_writes();
         let position = TransitionCursor::of(last).encode();
-        self.storage.route(&opened, &changed, &deliveries, Some((CURSOR, &position))).await?;
-        report.alerts_opened += opened.len();
-        report.queued += deliveries.len();
-        stored(unresolved, &opened, &changed);
+        self.write_alerts(unresolved, (&opened, &changed, &deliveries), Some((CURSOR, &position)), report)
+            .await?;
         self.forget_direct(&direct);
         // After the write, so a routing write retried (see `alert_stages`) notes nothing twice;
         // a note that then fails to be written is lost (the cursor moved past its transition).
@@ -418,9 +416,7 @@ impl Dispatcher {
         if changed.is_empty() {
             return Ok(());
         }
-        self.storage.route(&[], &changed, &deliveries, None).await?;
-        report.queued += deliveries.len();
-        stored(unresolved, &[], &changed);
+        self.write_alerts(unresolved, (&[], &changed, &deliveries), None, report).await?;
         facts.extend(Fact::sent(&deliveries));
         self.record_on_incidents(facts).await
     }
@@ -558,6 +554,28 @@ impl Fact {
                 "channels": step.channels,
             }),
         })
+    }
+}
+
+impl Dispatcher {
+    /// Writes what an alert stage opened and changed, with its deliveries (and its cursor, for
+    /// a stage that follows one), in one transaction; counts them in `report` and leaves
+    /// `unresolved` as stored. A stage with nothing to write and no cursor writes nothing.
+    async fn write_alerts(
+        &self,
+        unresolved: &mut Vec<Alert>,
+        (opened, changed, deliveries): (&[Alert], &[Alert], &[Delivery]),
+        cursor: Option<(&str, &str)>,
+        report: &mut DrainReport,
+    ) -> Result<(), StoreError> {
+        if cursor.is_none() && opened.is_empty() && changed.is_empty() && deliveries.is_empty() {
+            return Ok(());
+        }
+        self.storage.route(opened, changed, deliveries, cursor).await?;
+        report.alerts_opened += opened.len();
+        report.queued += deliveries.len();
+        stored(unresolved, opened, changed);
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use belfry_core::probe::ProbeStatus;
 use belfry_core::{StoreError, alert::Delivery};
 use jiff::Timestamp;
 
-use super::{Dispatcher, DrainReport, stored, tell_resolved};
+use super::{Dispatcher, DrainReport, tell_resolved};
 
 /// What a `probe_missing` alert is about.
 pub(super) fn subject(region: &str) -> String {
@@ -92,13 +92,6 @@ impl Dispatcher {
                 changed.push(alert);
             }
         }
-        if opened.is_empty() && changed.is_empty() {
-            return Ok(());
-        }
-        self.storage.route(&opened, &changed, &deliveries, None).await?;
-        report.alerts_opened += opened.len();
-        report.queued += deliveries.len();
-        stored(unresolved, &opened, &changed);
-        Ok(())
+        self.write_alerts(unresolved, (&opened, &changed, &deliveries), None, report).await
     }
 }
