@@ -180,6 +180,36 @@ pub(crate) mod legacy {
         Timestamp::from_millisecond(1_800_000_000_000 + ms).unwrap()
     }
 
+    /// A copy of the legacy alert `like` named `id` whose reason holds `reason` (a NUL, to
+    /// check the backfill reads and writes such docs).
+    pub(crate) fn with_reason(alerts: &[Alert], like: &str, id: &str, reason: &str) -> Alert {
+        let mut alert = alerts.iter().find(|a| a.id == like).expect("a legacy alert").clone();
+        alert.id = id.into();
+        alert.event.reason = Some(reason.into());
+        alert
+    }
+
+    /// Stores `$alerts` (legacy [`Alert`]s) into `$pool` with the columns of 0003 only.
+    macro_rules! insert {
+        ($pool:expr, $alerts:expr) => {
+            for alert in $alerts {
+                let r = $crate::alert_codec::AlertRow::encode(&alert, 1).unwrap();
+                sqlx::query($crate::alert_codec::legacy::INSERT)
+                    .bind(r.id)
+                    .bind(r.subject)
+                    .bind(r.active)
+                    .bind(r.next_at)
+                    .bind(r.opened_at)
+                    .bind(r.version)
+                    .bind(r.doc)
+                    .execute($pool)
+                    .await
+                    .unwrap();
+            }
+        };
+    }
+    pub(crate) use insert;
+
     /// Active, acknowledged, resolved and acknowledged-then-resolved, oldest first; resolved
     /// ones at a time with nanoseconds (the doc keeps them, the column whole milliseconds).
     pub(crate) fn alerts() -> Vec<Alert> {

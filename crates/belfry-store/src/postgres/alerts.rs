@@ -185,29 +185,10 @@ mod tests {
         sqlx::migrate!("./migrations/postgres").run_to(legacy::BEFORE, &old).await.unwrap();
         let mut alerts = legacy::alerts();
         // Acknowledged, so its doc is also written back; the NUL is escaped in the JSON text.
-        let mut nul = alerts.iter().find(|a| a.id == "acknowledged").unwrap().clone();
-        nul.id = "nul-reason".into();
-        nul.event.reason = Some("read\0failed".into());
-        let mut resolved_nul = alerts.iter().find(|a| a.id == "resolved").unwrap().clone();
-        resolved_nul.id = "nul-resolved".into();
-        resolved_nul.event.reason = Some("\0".into());
+        let nul = legacy::with_reason(&alerts, "acknowledged", "nul-reason", "read\0failed");
+        let resolved_nul = legacy::with_reason(&alerts, "resolved", "nul-resolved", "\0");
         alerts.extend([nul, resolved_nul]);
-        for alert in alerts {
-            let r = AlertRow::encode(&alert, 1).unwrap();
-            let (id, subject, active, next_at, opened_at, version, doc) =
-                (r.id, r.subject, r.active, r.next_at, r.opened_at, r.version, r.doc);
-            sqlx::query(legacy::INSERT)
-                .bind(id)
-                .bind(subject)
-                .bind(active)
-                .bind(next_at)
-                .bind(opened_at)
-                .bind(version)
-                .bind(doc)
-                .execute(&old)
-                .await
-                .unwrap();
-        }
+        legacy::insert!(&old, alerts);
         old.close().await;
 
         let store = PgStore::open(&db.url(), 2).await.unwrap();

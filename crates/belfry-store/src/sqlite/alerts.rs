@@ -167,26 +167,8 @@ mod tests {
         let old = SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap();
         sqlx::migrate!("./migrations/sqlite").run_to(legacy::BEFORE, &old).await.unwrap();
         let mut alerts = legacy::alerts();
-        let mut nul = alerts.iter().find(|a| a.id == "acknowledged").unwrap().clone();
-        nul.id = "nul-reason".into();
-        nul.event.reason = Some("read\0failed".into());
-        alerts.push(nul);
-        for alert in alerts {
-            let r = AlertRow::encode(&alert, 1).unwrap();
-            let (id, subject, active, next_at, opened_at, version, doc) =
-                (r.id, r.subject, r.active, r.next_at, r.opened_at, r.version, r.doc);
-            sqlx::query(legacy::INSERT)
-                .bind(id)
-                .bind(subject)
-                .bind(active)
-                .bind(next_at)
-                .bind(opened_at)
-                .bind(version)
-                .bind(doc)
-                .execute(&old)
-                .await
-                .unwrap();
-        }
+        alerts.push(legacy::with_reason(&alerts, "acknowledged", "nul-reason", "read\0failed"));
+        legacy::insert!(&old, alerts);
         old.close().await;
 
         let store = SqliteStore::open(&url, 2).await.unwrap();
