@@ -188,6 +188,16 @@ async fn reload_keeps_the_running_config_when_the_new_one_is_bad() {
         (list["monitors"].as_array().map(Vec::len) == Some(3)).then_some(())
     })
     .await;
+
+    // `storage:` cannot change under a running node: the rest applies, the change is said.
+    assert!(!server.logs().contains("takes effect at the next start"));
+    write(dir.path(), "belfry.yaml", &format!("storage: {{retention: 2d}}\n{next}"));
+    let (status, body) = request("POST", &server.url("/api/v1/reload"), Some(&admin)).await;
+    assert_eq!(status, 200, "{body}");
+    eventually("the storage change logged", LIMIT, || async {
+        server.logs().contains("takes effect at the next start").then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
