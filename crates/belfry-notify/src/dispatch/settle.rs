@@ -155,14 +155,24 @@ impl Dispatcher {
             self.unchecked().observe(&HashSet::new(), now);
             return Ok(());
         }
-        let paused: HashSet<MonitorId> = if unresolved.iter().any(|a| a.event.monitor.is_some()) {
-            let states = self.runtime.states().into_iter();
-            states.filter(|s| s.state == MonitorState::Paused).map(|s| s.monitor).collect()
-        } else {
+        // Only the monitors the alerts name are looked at (a handful, against 20,000 in the
+        // catalog): whether each is configured here and whether it is paused.
+        let named: HashSet<&MonitorId> = unresolved.iter().filter_map(|a| a.event.monitor.as_ref()).collect();
+        let paused: HashSet<MonitorId> = if named.is_empty() {
             HashSet::new()
+        } else {
+            let states = self.runtime.states().into_iter();
+            states
+                .filter(|s| s.state == MonitorState::Paused && named.contains(&s.monitor))
+                .map(|s| s.monitor)
+                .collect()
         };
-        let monitors: HashMap<&str, bool> =
-            catalog.monitors.iter().map(|m| (m.id.as_str(), paused.contains(&m.id))).collect();
+        let monitors: HashMap<&str, bool> = catalog
+            .monitors
+            .iter()
+            .filter(|m| named.contains(&m.id))
+            .map(|m| (m.id.as_str(), paused.contains(&m.id)))
+            .collect();
         let expected: Option<HashSet<String>> = unresolved
             .iter()
             .any(|a| a.event.kind == EventKind::ProbeMissing)
