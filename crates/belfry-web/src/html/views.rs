@@ -453,13 +453,12 @@ pub(crate) fn component_page(model: &Model, links: &Rel, id: &str) -> Option<Vec
     let monitors = model
         .monitors_for(id)
         .into_iter()
-        .filter_map(|m| model.page.catalog.monitor(m.as_str()))
         .map(|spec| {
             let mut regions: Vec<RegionView> = model
                 .stats
-                .latest
+                .latest_of(&spec.id)
                 .iter()
-                .filter(|r| r.monitor == spec.id && !r.inconclusive)
+                .filter(|r| !r.inconclusive)
                 .map(|r| RegionView {
                     region: r.region.clone(),
                     ok: r.ok,

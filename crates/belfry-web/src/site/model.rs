@@ -29,7 +29,7 @@ pub(crate) struct Stats {
     /// Start of the UTC day these were loaded on.
     pub today: Option<Timestamp>,
     pub monitors: HashMap<MonitorId, MonitorStats>,
-    /// The newest result of every monitor in every region.
+    /// The newest result of every monitor in every region, by monitor (see [`Stats::latest_of`]).
     pub latest: Vec<CheckResult>,
 }
 
@@ -52,13 +52,23 @@ impl Stats {
         let chart_from = now.checked_sub(SignedDuration::from_hours(CHART_HOURS)).unwrap_or(now);
         let mut out = Self { loaded_at: Some(now), today: Some(today), ..Self::default() };
         for id in monitors {
-            let days = state.store.rollups(id, Resolution::Day, first_day, today).await?;
+            let mut days = state.store.rollups(id, Resolution::Day, first_day, today).await?;
+            days.sort_by_key(|r| r.start); // looked up by day with a binary search
             let today_down = state.store.down_periods(id, today).await?;
             let hours = state.store.rollups(id, Resolution::Hour, chart_from, now).await?;
             out.monitors.insert(id.clone(), MonitorStats { days, today_down, hours });
         }
         out.latest = state.store.latest_results().await?;
+        out.latest.sort_by(|a, b| a.monitor.cmp(&b.monitor));
         Ok(out)
+    }
+
+    /// The newest result of `monitor` in each region (`latest` is sorted by monitor, so this is
+    /// a binary search: every component page of a rebuild asks for its monitors).
+    pub fn latest_of(&self, monitor: &MonitorId) -> &[CheckResult] {
+        let from = self.latest.partition_point(|r| r.monitor < *monitor);
+        let to = from + self.latest[from..].partition_point(|r| r.monitor == *monitor);
+        &self.latest[from..to]
     }
 
     /// Whether these are too old to show next to live state.
@@ -128,5 +138,30 @@ impl Model {
             .flatten()
             .filter(|t| *t > now)
             .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use belfry_core::{MonitorId, Observation};
+
+    use super::*;
+
+    #[test]
+    fn latest_of_finds_each_monitors_results_in_the_sorted_list() {
+        let id = |raw: &str| MonitorId::parse(raw).unwrap();
+        let result = |monitor: &str, region: &str| {
+            CheckResult::judge(id(monitor), region, Timestamp::UNIX_EPOCH, &Observation::default(), &[], &[])
+        };
+        let mut stats = Stats {
+            latest: vec![result("web", "eu"), result("api", "eu"), result("web", "us"), result("db", "eu")],
+            ..Stats::default()
+        };
+        stats.latest.sort_by(|a, b| a.monitor.cmp(&b.monitor));
+        let regions = |m: &str| stats.latest_of(&id(m)).iter().map(|r| r.region.clone()).collect::<Vec<_>>();
+        assert_eq!(regions("web"), ["eu", "us"]);
+        assert_eq!(regions("api"), ["eu"]);
+        assert!(regions("cache").is_empty());
+        assert!(regions("zzz").is_empty());
     }
 }

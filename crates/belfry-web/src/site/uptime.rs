@@ -2,7 +2,7 @@
 //! day/hour rollups (P8: shown numbers come from recorded data). A component's day is as bad
 //! as its worst monitor's.
 
-use belfry_core::MonitorId;
+use belfry_core::MonitorSpec;
 use belfry_core::uptime::downtime;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -107,7 +107,7 @@ pub(crate) fn uptime(cells: &[DayCell]) -> Option<(f64, bool)> {
 
 impl Model {
     /// The monitors behind a component, or behind every child of a group.
-    pub fn monitors_for(&self, id: &str) -> Vec<MonitorId> {
+    pub fn monitors_for(&self, id: &str) -> Vec<&MonitorSpec> {
         let catalog = &self.page.catalog;
         let children: Vec<String> = match self.page.snapshot.component(id) {
             Some(view) if view.group => view.components.clone().unwrap_or_default(),
@@ -116,7 +116,7 @@ impl Model {
         children
             .iter()
             .filter_map(|c| catalog.component(c))
-            .flat_map(|c| catalog.monitors_of(&c.id).map(|m| m.id.clone()).collect::<Vec<_>>())
+            .flat_map(|c| catalog.monitors_of(&c.id).collect::<Vec<_>>())
             .collect()
     }
 
@@ -134,17 +134,17 @@ impl Model {
                 if start == today {
                     let down = monitors
                         .iter()
-                        .map(|m| downtime(&self.today_down(m), today, now).as_secs())
+                        .map(|m| downtime(&self.today_down(&m.id), today, now).as_secs())
                         .max()
                         .unwrap_or(0);
-                    let data = monitors.iter().any(|m| self.live.contains_key(m));
+                    let data = monitors.iter().any(|m| self.live.contains_key(&m.id));
                     let span = now.duration_since(today).as_secs().max(0) as u64;
                     return DayCell { date, down_s: down, span_s: span.max(1), data };
                 }
                 let rows: Vec<_> = monitors
                     .iter()
-                    .filter_map(|m| self.stats.monitors.get(m))
-                    .filter_map(|s| s.days.iter().find(|r| r.start == start))
+                    .filter_map(|m| self.stats.monitors.get(&m.id))
+                    .filter_map(|s| s.days.binary_search_by_key(&start, |r| r.start).ok().map(|i| &s.days[i]))
                     .collect();
                 DayCell {
                     date,
@@ -162,7 +162,7 @@ impl Model {
         let monitors = self.monitors_for(id);
         let mut hours: std::collections::BTreeMap<Timestamp, (f64, u32)> = Default::default();
         for m in &monitors {
-            let Some(stats) = self.stats.monitors.get(m) else { continue };
+            let Some(stats) = self.stats.monitors.get(&m.id) else { continue };
             for r in stats.hours.iter().filter(|r| r.checks > 0) {
                 let entry = hours.entry(r.start).or_default();
                 entry.0 += r.latency_avg_ms;
